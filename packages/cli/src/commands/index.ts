@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerCheck } from './check.js';
+import { registerInit } from './init.js';
+import { registerMigrate } from './migrate.js';
+
+/** Every `boottorrent` subcommand, in the order `--help` lists them. */
+export const commandRegistrations: ReadonlyArray<(program: Command) => void> = [registerInit, registerCheck, registerMigrate];
