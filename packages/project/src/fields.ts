@@ -69,3 +69,22 @@ export function isValidNetmask(netmask: string): boolean {
   const inverted = ~bits >>> 0;
   return (inverted & (inverted + 1)) === 0;
 }
+
+/**
+ * The pool used when dhcp.range is not set: .100-.199 of the master's network when it is a
+ * /24 or larger, otherwise the upper half of its host addresses. Skips the master's address.
+ */
+export function defaultDhcpRange(address: string, netmask: string): string {
+  const mask = ipToInt(netmask);
+  const network = (ipToInt(address) & mask) >>> 0;
+  const broadcast = (network | (~mask >>> 0)) >>> 0;
+  const hosts = broadcast - network - 1;
+  let start = hosts >= 254 ? network + 100 : network + 1 + Math.floor(hosts / 2);
+  let end = hosts >= 254 ? network + 199 : broadcast - 1;
+  const master = ipToInt(address);
+  if (master >= start && master <= end) {
+    if (master < end) start = master + 1;
+    else end = master - 1;
+  }
+  return `${intToIp(start)},${intToIp(end)},${DEFAULT_LEASE_TIME}`;
+}

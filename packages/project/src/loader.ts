@@ -2,10 +2,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { normalizeMac, type NodeAssignment, type SourceProblem } from '@boottorrent/contracts';
-import { ipToInt, isValidNetmask, parseDhcpRange } from './fields.js';
+import { defaultDhcpRange, ipToInt, isValidNetmask, parseDhcpRange } from './fields.js';
 import { closestKey, knownKeysAt } from './known-keys.js';
 import { migrateV0, v0PathFor, type MigrationNote } from './migrate.js';
-import { OsFileSchema, ORIGINAL_METHODS, ProjectFileV0, ProjectFileV1, SUPPORTED_METHODS } from './schema.js';
+import { OsFileSchema, ORIGINAL_METHODS, ProjectFileV0, ProjectFileV1, SUPPORTED_METHODS, type ProjectConfig } from './schema.js';
 import { YamlSource } from './yaml-source.js';
 
 export const PROJECT_FILE = 'Boottorrent.yaml';
@@ -41,7 +41,7 @@ export interface LoadedProject {
   file: string;
   /** 0 when the file is in the original BootTorrent format (migrated in memory). */
   sourceVersion: 0 | 1;
-  config: ProjectFileV1;
+  config: ProjectConfig;
   nodes: NodeAssignment[];
   oses: LoadedOs[];
   migrationNotes: MigrationNote[];
@@ -427,14 +427,27 @@ export async function loadProject(projectDir: string): Promise<LoadResult> {
   const oses = await loadOses(dir, problems, parsedOsConfigs);
   checkDuplicateDispnames(parsedOsConfigs, problems);
   if (!parsedConfig) return done(null);
-  const { config, isV0, migrationNotes, pathInSource } = parsedConfig;
+  const { isV0, migrationNotes, pathInSource } = parsedConfig;
+  if (!isValidNetmask(parsedConfig.config.master.netmask)) {
+    problems.push(
+      source.problem(pathInSource(['master', 'netmask']), {
+        severity: 'error',
+        code: 'BT_NETMASK',
+        message: `"${parsedConfig.config.master.netmask}" is not a netmask`,
+        fix: fixFor(['master', 'netmask']),
+      }),
+    );
+    return done(null);
+  }
+  const config: ProjectConfig = {
+    ...parsedConfig.config,
+    dhcp: { ...parsedConfig.config.dhcp, range: parsedConfig.config.dhcp.range ?? defaultDhcpRange(parsedConfig.config.master.address, parsedConfig.config.master.netmask) },
+  };
 
   const at = (path: readonly PropertyKey[], fields: Omit<SourceProblem, 'file' | 'line' | 'col'>) => problems.push(source.problem(pathInSource(path), fields));
 
   // Network sanity: the range and pinned addresses must be reachable from the master.
-  if (!isValidNetmask(config.master.netmask)) {
-    at(['master', 'netmask'], { severity: 'error', code: 'BT_NETMASK', message: `"${config.master.netmask}" is not a netmask`, fix: fixFor(['master', 'netmask']) });
-  } else {
+  {
     const mask = ipToInt(config.master.netmask);
     const net = (ip: string) => (ipToInt(ip) & mask) >>> 0;
     const masterNet = net(config.master.address);

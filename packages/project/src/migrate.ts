@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { ProjectFileV0, ProjectFileV1 } from './schema.js';
-import { DEFAULT_LINGER_MAX_SECONDS, DEFAULT_NETMASK } from './schema.js';
 import { parseDhcpRange } from './fields.js';
+import { DEFAULT_LINGER_MAX_SECONDS, DEFAULT_NETMASK, type ProjectFileV0, type ProjectFileV1 } from './schema.js';
 
-type V1Input = z.input<typeof import('./schema.js').ProjectFileV1>;
+/** A version-1 file as written (before defaults are applied). */
+type V1Input = z.input<typeof ProjectFileV1>;
 
 /** A remark about how a version-0 setting was carried over, shown by `migrate`. */
 export interface MigrationNote {
@@ -99,4 +99,3 @@ export function migrateV0(v0: ProjectFileV0): { file: V1Input; notes: MigrationN
   return { file, notes };
 }
 
-export type { ProjectFileV1 };

@@ -6,7 +6,6 @@ import { DhcpRangeText, Port, YamlBool } from './fields.js';
 export const DEFAULT_ADDRESS = '192.168.1.1';
 export const DEFAULT_INTERFACE = 'eth0';
 export const DEFAULT_NETMASK = '255.255.255.0';
-export const DEFAULT_DHCP_RANGE = '192.168.1.50,192.168.1.150,12h';
 export const DEFAULT_API_PORT = 8080;
 export const DEFAULT_MENU_TIMEOUT = 30;
 export const DEFAULT_TRACKER_PORT = 6969;
@@ -30,7 +29,8 @@ export const ProjectFileV1 = z.object({
   dhcp: z
     .object({
       mode: z.enum(['full', 'proxy', 'off']).default('full'),
-      range: DhcpRangeText.default(DEFAULT_DHCP_RANGE),
+      /** null: derived from the master's network (defaultDhcpRange). */
+      range: DhcpRangeText.nullable().default(null),
       tftp: YamlBool.default(true),
       uefi_boot_file: z.enum(['ipxe.efi', 'snponly.efi']).default('ipxe.efi'),
       user: z.string().min(1).nullable().default(null),
@@ -96,6 +96,9 @@ export const ProjectFileV1 = z.object({
 });
 export type ProjectFileV1 = z.output<typeof ProjectFileV1>;
 
+/** A loaded project's settings: version 1 with every derived default filled in. */
+export type ProjectConfig = Omit<ProjectFileV1, 'dhcp'> & { dhcp: Omit<ProjectFileV1['dhcp'], 'range'> & { range: string } };
+
 /** Boottorrent.yaml as the original (Python) BootTorrent wrote it: version 0. */
 export const ProjectFileV0 = z.object({
   boottorrent: z.object({
@@ -110,7 +113,7 @@ export const ProjectFileV0 = z.object({
     user: z.string().min(1).nullable().optional(),
     interface: z.string().min(1).default(DEFAULT_INTERFACE),
     bind_interfaces: YamlBool.default(true),
-    dhcp_range: DhcpRangeText.default(DEFAULT_DHCP_RANGE),
+    dhcp_range: DhcpRangeText.default('192.168.1.50,192.168.1.150,12h'),
     enable_tftp: YamlBool.default(true),
   }),
   opentracker: z

@@ -1,26 +1,30 @@
-import type { ProjectFileV1 } from './schema.js';
-import { ProjectFileV1 as ProjectFileV1Schema } from './schema.js';
+import { parse } from 'yaml';
+import { defaultDhcpRange } from './fields.js';
+import { ProjectFileV1 as ProjectFileV1Schema, type ProjectConfig } from './schema.js';
 
+/** A scalar written plain when YAML reads it back as the same string, quoted otherwise. */
 function scalar(value: string | number | boolean | null): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return /^[A-Za-z0-9_./-]+$/.test(value) && !/^(true|false|null|yes|no|on|off|~|\d.*)$/i.test(value) ? value : JSON.stringify(value);
-  return String(value);
+  if (typeof value !== 'string') return String(value);
+  const plain = /^[A-Za-z0-9_./-]+$/.test(value) && !/^(yes|no|on|off|y|n)$/i.test(value);
+  return plain && parse(value) === value ? value : JSON.stringify(value);
 }
 
 function list(values: readonly string[]): string {
   return `[${values.map(scalar).join(', ')}]`;
 }
 
-/** The defaults, as a fully-populated version-1 file. */
-export function defaultProjectFile(): ProjectFileV1 {
-  return ProjectFileV1Schema.parse({ version: 1, master: { address: '192.168.1.1', interface: 'eth0' } });
+/** The defaults, as a fully-populated version-1 configuration. */
+export function defaultProjectFile(master: { address?: string; interface?: string } = {}): ProjectConfig {
+  const file = ProjectFileV1Schema.parse({ version: 1, master: { address: master.address ?? '192.168.1.1', interface: master.interface ?? 'eth0' } });
+  return { ...file, dhcp: { ...file.dhcp, range: file.dhcp.range ?? defaultDhcpRange(file.master.address, file.master.netmask) } };
 }
 
 /**
  * Renders Boottorrent.yaml (version 1) with a comment on every key. `init` writes it with the
  * defaults; `migrate` writes it with the values carried over from a version-0 file.
  */
-export function renderProjectFile(config: ProjectFileV1, options: { header?: string[] } = {}): string {
+export function renderProjectFile(config: ProjectConfig, options: { header?: string[] } = {}): string {
   const nodes = Object.entries(config.nodes);
   const nodeLines =
     nodes.length === 0
@@ -67,6 +71,7 @@ export function renderProjectFile(config: ProjectFileV1, options: { header?: str
     '  # off:   no dnsmasq; point your own DHCP server at the iPXE binaries and the boot API.',
     `  mode: ${config.dhcp.mode}`,
     '  # full mode: addresses to hand out, as "first,last,lease-time" (lease: 30m, 12h, 1d, infinite).',
+    "  # Left out: .100-.199 of the master's network.",
     `  range: ${scalar(config.dhcp.range)}`,
     '  # Serve the iPXE binaries (undionly.kpxe for BIOS, the UEFI one below) over TFTP.',
     `  tftp: ${scalar(config.dhcp.tftp)}`,

@@ -90,12 +90,16 @@ export function startProcess(name: string, command: string, args: readonly strin
 /** Runs a command to completion; rejects with its output when it exits non-zero. */
 export async function run(command: string, args: readonly string[], options: SpawnOptions & { input?: string } = {}): Promise<string> {
   const { input, ...spawnOptions } = options;
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions });
+  const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...spawnOptions });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin?.end(input ?? '');
+  if (input !== undefined && child.stdin) {
+    // A command may exit without reading its input; that is its answer, not our error.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  }
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim() || stdout.trim()}`);

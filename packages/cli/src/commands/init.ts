@@ -17,7 +17,7 @@ export function registerInit(program: Command): void {
       try {
         await initProject(dir, {
           force: options.force ?? false,
-          config: { ...(options.address ? { address: options.address } : {}), ...(options.interface ? { interface: options.interface } : {}) },
+          master: { ...(options.address ? { address: options.address } : {}), ...(options.interface ? { interface: options.interface } : {}) },
         });
       } catch (err) {
         if (err instanceof ProjectExists) {
