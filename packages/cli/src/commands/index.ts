@@ -2,6 +2,16 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.js';
 import { registerInit } from './init.js';
 import { registerMigrate } from './migrate.js';
+import { registerStart } from './start.js';
+import { registerStatus } from './status.js';
+import { registerStop } from './stop.js';
 
 /** Every `boottorrent` subcommand, in the order `--help` lists them. */
-export const commandRegistrations: ReadonlyArray<(program: Command) => void> = [registerInit, registerCheck, registerMigrate];
+export const commandRegistrations: ReadonlyArray<(program: Command) => void> = [
+  registerInit,
+  registerCheck,
+  registerMigrate,
+  registerStart,
+  registerStop,
+  registerStatus,
+];
