@@ -39,8 +39,13 @@ function workspaceTests(group) {
     .flatMap((name) => testFiles(join(base, name, 'dist', 'test')));
 }
 
-// Order: cheap and foundational first, so a broken foundation fails fast.
-const files = [...workspaceTests('packages'), ...workspaceTests('services'), ...testFiles(join(root, 'test', 'dist'))]
+// Order: cheap and foundational first, so a broken foundation fails fast; virtual machines last.
+const files = [
+  ...workspaceTests('packages'),
+  ...workspaceTests('services'),
+  ...testFiles(join(root, 'test', 'dist', 'system')),
+  ...testFiles(join(root, 'test', 'dist', 'e2e')),
+]
   .map((file) => relative(root, file))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
 

@@ -33,7 +33,8 @@ export interface LabRuntime {
   routerDhcpPid: number | null;
 }
 
-const NodeList = z.array(NodeRecord);
+/** GET /api/nodes answers { nodes: NodeRecord[] }. */
+const NodeList = z.object({ nodes: z.array(NodeRecord) }).transform((body) => body.nodes);
 
 async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) });

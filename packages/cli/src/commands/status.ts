@@ -21,13 +21,15 @@ interface StatusOptions {
   json?: boolean;
 }
 
-const NodeList = z.union([z.array(NodeRecord), z.object({ nodes: z.array(NodeRecord) }).transform((value) => value.nodes)]);
+/** GET /api/nodes answers { nodes: NodeRecord[] }. */
+const NodeList = z.object({ nodes: z.array(NodeRecord) }).transform((body) => body.nodes);
 /** The boot API answers the tracker's latest SwarmStats, or null before the first one. */
 const SwarmList = SwarmStats.nullable().transform((stats): Swarm[] => stats?.swarms ?? []);
 
+/** null for "nothing yet" answers (404, or 503 before the tracker's first statistics). */
 async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-  if (response.status === 404) return null;
+  if (response.status === 404 || response.status === 503) return null;
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   return response.json();
 }
@@ -49,7 +51,7 @@ async function snapshot(options: StatusOptions): Promise<StatusSnapshot> {
   } catch (err) {
     throw new CliError(`the boot API at ${apiUrl} does not answer (${err instanceof Error ? err.message : String(err)}).`, `start the master (boottorrent start --project ${dir}) or pass --api <url>`, EXIT_FAILURE);
   }
-  const nodes = NodeList.parse(nodesJson ?? []);
+  const nodes = NodeList.parse(nodesJson ?? { nodes: [] });
   const swarms = SwarmList.parse(swarmsJson);
   const services: ServiceStatus[] = runtime
     ? await Promise.all(
