@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { OsName } from '@boottorrent/contracts';
+import { parseInput } from '@boottorrent/runtime';
+import { z } from 'zod';
+import type { BootState } from '../boot-state.js';
+import { TorrentNotReady } from '../errors.js';
+import { buildManifest, manifestEnv } from '../manifest.js';
+import { toShellEnv } from '../shell-env.js';
+import { ENV_CONTENT_TYPE, parseFormat } from './params.js';
+
+const ManifestParams = z.object({ os: OsName });
+
+/** GET /api/manifest/:os[?format=env]: everything phase-1 needs to fetch and boot the OS. */
+export function registerManifest(app: FastifyInstance, deps: { state: BootState }): void {
+  app.get('/api/manifest/:os', async (request, reply) => {
+    const { os: name } = parseInput(ManifestParams, request.params, 'OS name');
+    const format = parseFormat(request.query);
+    const desired = deps.state.requireDesired();
+    const os = deps.state.requireOs(name);
+    const result = buildManifest(os, deps.state.torrents.get(name) ?? null, desired.network, desired.policy);
+    if (!result.ok) throw new TorrentNotReady(name, result.why);
+    void reply.header('cache-control', 'no-store');
+    if (format === 'env') return reply.type(ENV_CONTENT_TYPE).send(toShellEnv(manifestEnv(result.manifest)));
+    return result.manifest;
+  });
+}
