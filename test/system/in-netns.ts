@@ -2,6 +2,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '@boottorrent/testing';
 
+import { execFileSync } from 'node:child_process';
+
+/** Resolved once, so a test may run the CLI with an empty PATH. */
+const ipBinary = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const cliMain = join(repoRoot, 'packages', 'cli', 'dist', 'src', 'main.js');
 const publishScript = fileURLToPath(new URL('./publish-event.js', import.meta.url));
@@ -24,7 +29,7 @@ export async function publishEvent(ns: Netns, natsUrl: string, event: string, pa
 export async function boottorrent(ns: Netns, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, cliMain, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(ipBinary, ['netns', 'exec', ns.name, process.execPath, cliMain, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

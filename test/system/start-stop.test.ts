@@ -23,7 +23,7 @@ async function writeProject(dir: string, master = { address: '10.77.0.1', interf
   await mkdir(join(dir, 'oss', 'demo'), { recursive: true });
   await writeFile(
     join(dir, 'Boottorrent.yaml'),
-    `version: 1\nmaster:\n  address: ${master.address}\n  interface: ${master.interface}\ndhcp:\n  range: "10.77.0.100,10.77.0.150,1h"\nboot:\n  timeout: 0\n`,
+    `version: 1\nmaster:\n  address: ${master.address}\n  interface: ${master.interface}\nboot:\n  timeout: 0\n`,
   );
   await writeFile(join(dir, 'oss', 'demo', 'config.yaml'), 'dispname: Demo\nkernel: vmlinuz\ninitrd: initrd\ncmdline: console=ttyS0\n');
   await writeFile(join(dir, 'oss', 'demo', 'vmlinuz'), randomBytes(512 * 1024));
