@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -52,7 +52,7 @@ export function checkBinaries(names: readonly string[], path?: string): Prefligh
 
 export function checkInterface(name: string): PreflightProblem[] {
   if (existsSync(`/sys/class/net/${name}`)) return [];
-  const present = Object.keys(networkInterfaces()).join(', ');
+  const present = readdirSync('/sys/class/net').join(', ');
   return [
     {
       code: 'BT_PREFLIGHT_INTERFACE',
@@ -62,11 +62,19 @@ export function checkInterface(name: string): PreflightProblem[] {
   ];
 }
 
+/**
+ * IPv4 addresses assigned here, whether or not their link has carrier: a boot bridge whose
+ * ports are idle is still bindable, but os.networkInterfaces() leaves it out.
+ */
 export function localIpv4Addresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((info): info is NonNullable<typeof info> => info !== undefined && info.family === 'IPv4')
-    .map((info) => info.address);
+  const out = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  if (out.status !== 0) {
+    return Object.values(networkInterfaces())
+      .flat()
+      .filter((info): info is NonNullable<typeof info> => info !== undefined && info.family === 'IPv4')
+      .map((info) => info.address);
+  }
+  return [...out.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((match) => match[1]!);
 }
 
 export function checkAddress(address: string): PreflightProblem[] {
