@@ -202,6 +202,9 @@ async function pxeBoot(options: PxeClientOptions): Promise<PxeClientResult> {
     if (!proxy) return result;
     const proxyServer = optionIp(proxy, DhcpOption.serverId) ?? proxy.siaddr;
     if (proxy.file) {
+      // Real iPXE takes a ProxyDHCP answer only when it names a next-server as well as a file
+      // (dhcp_has_pxeopts() in iPXE); otherwise it ignores the proxy and has nothing to boot.
+      if (options.ipxe && proxy.siaddr === '0.0.0.0') return result;
       result.boot = { file: proxy.file, server: proxy.siaddr === '0.0.0.0' ? proxyServer : proxy.siaddr, via: 'proxy-offer' };
       return result;
     }
