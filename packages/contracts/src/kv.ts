@@ -89,10 +89,14 @@ export class TypedKv<M extends SchemaMap> {
    * values are logged and skipped. Returns a function that stops watching.
    */
   async watch(onChange: (change: KvChange<M>) => void | Promise<void>, keys?: KeyOf<M>[]): Promise<() => void> {
-    const iterator = await this.kv.watch(keys && keys.length > 0 ? { key: keys } : {});
+    // One key is filtered by the server. Several keys would need filter_subjects, which
+    // nats-server 2.9 (Debian 12) refuses, so the whole bucket is watched and filtered here.
+    const wanted = keys && keys.length > 0 ? new Set<string>(keys) : null;
+    const iterator = await this.kv.watch(keys?.length === 1 ? { key: keys[0] } : {});
     void (async () => {
       for await (const entry of iterator) {
         const key = entry.key as KeyOf<M>;
+        if (wanted && !wanted.has(key)) continue;
         if (!this.def.schemaOf(key)) continue;
         const value = entry.operation === 'PUT' ? this.decode(key, entry.string()) : null;
         if (entry.operation === 'PUT' && value === null) continue;

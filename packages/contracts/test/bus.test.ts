@@ -160,6 +160,26 @@ describe('contracts against a real nats-server', () => {
     stop();
   });
 
+  it('watches several keys (filtered here: nats-server 2.9 has no filter_subjects)', async () => {
+    const kv = await openBucket(nc, buckets.desired, recordingLogger());
+    const policy: DesiredState['policy'] = {
+      menu: { timeout: 1, defaultOs: null, entries: [] },
+      unknownNodes: 'menu',
+      linger: { untilSwarmDone: false, minSeconds: 0, maxSeconds: 0, maxRatio: 0 },
+      client: { peerExchange: true, localPeerDiscovery: false, logLevel: 'notice', listenPort: 6881 },
+    };
+    const seen: string[] = [];
+    const stop = await kv.watch((change) => void seen.push(change.key), ['policy', 'nodes']);
+    await kv.put('nodes', { nodes: [] });
+    await kv.put('policy', policy);
+    await kv.put('oses', { projectDir: '/p', oses: [] });
+    await kv.put('nodes', { nodes: [] });
+    await waitFor(() => seen.filter((key) => key === 'nodes').length >= 2, { what: 'both nodes updates' });
+    assert.ok(seen.includes('policy'));
+    assert.ok(!seen.includes('oses'), 'keys not asked for are filtered out');
+    stop();
+  });
+
   it('refuses to put a value that breaks its schema, or an unknown key', async () => {
     const kv = await openBucket(nc, buckets.desired, recordingLogger());
     await assert.rejects(kv.put('policy', { menu: 'broken' } as never), ContractViolation);

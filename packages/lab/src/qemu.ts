@@ -16,6 +16,18 @@ export interface QemuNodeSpec {
   consoleFile: string;
   /** UEFI only: a writable copy of OVMF_VARS.fd for this node. */
   uefiVarsFile?: string;
+  /** BIOS only: a file holding SERCON_PORT as a little-endian integer (see serconPortBytes). */
+  biosSerconFile?: string;
+}
+
+/** COM1: SeaBIOS mirrors its text screen there when told through fw_cfg etc/sercon-port. */
+export const SERCON_PORT = 0x3f8;
+
+/** SeaBIOS reads etc/sercon-port as a little-endian binary integer, not as text. */
+export function serconPortBytes(port = SERCON_PORT): Buffer {
+  const bytes = Buffer.alloc(2);
+  bytes.writeUInt16LE(port);
+  return bytes;
 }
 
 /**
@@ -42,7 +54,12 @@ export function qemuArgs(spec: QemuNodeSpec): string[] {
     '-no-reboot',
     ...(spec.firmware === 'uefi'
       ? ['-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${spec.uefiVarsFile ?? OVMF_VARS}`]
-      : ['-boot', 'n']),
+      : [
+          '-boot',
+          'n',
+          // SeaBIOS mirrors its text screen, and so iPXE's messages, to the serial console.
+          ...(spec.biosSerconFile ? ['-fw_cfg', `name=etc/sercon-port,file=${spec.biosSerconFile}`] : []),
+        ]),
     '-netdev',
     `tap,id=net0,ifname=${spec.tap},script=no,downscript=no`,
     '-device',

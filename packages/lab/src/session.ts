@@ -6,7 +6,7 @@ import { NodeRecord, SwarmStats, finalNodeStates, type Swarm } from '@boottorren
 import { run } from '@boottorrent/testing';
 import { z } from 'zod';
 import { BROKEN_OS, LAB_API_PORT, LAB_BRIDGE, LAB_MASTER_ADDRESS, LAB_PREFIX, type LabPlan } from './config.js';
-import { OVMF_VARS, qemuArgs } from './qemu.js';
+import { OVMF_VARS, qemuArgs, serconPortBytes } from './qemu.js';
 import { progressLine, renderTimeline, timelineRows, type LabNodeInfo, type TimelineRow } from './timeline.js';
 
 /** What the demo OS prints on its serial console once it runs. */
@@ -155,6 +155,8 @@ export async function runLabSession(plan: LabPlan, signal: AbortSignal, print: (
     }
     if (signal.aborted) throw new Error('interrupted');
 
+    const biosSerconFile = join(plan.workDir, 'sercon-port.bin');
+    await writeFile(biosSerconFile, serconPortBytes());
     for (const node of plan.nodes) {
       const consoleFile = join(consoles, `${node.name}.log`);
       await writeFile(consoleFile, '');
@@ -163,7 +165,14 @@ export async function runLabSession(plan: LabPlan, signal: AbortSignal, print: (
         uefiVarsFile = join(plan.workDir, `${node.name}-OVMF_VARS.fd`);
         await copyFile(OVMF_VARS, uefiVarsFile);
       }
-      const args = qemuArgs({ mac: node.mac, tap: node.tap, firmware: node.firmware, memoryMib: plan.memoryMib, consoleFile, ...(uefiVarsFile ? { uefiVarsFile } : {}) });
+      const args = qemuArgs({
+        mac: node.mac,
+        tap: node.tap,
+        firmware: node.firmware,
+        memoryMib: plan.memoryMib,
+        consoleFile,
+        ...(uefiVarsFile ? { uefiVarsFile } : { biosSerconFile }),
+      });
       qemus.push(await spawnLogged('qemu-system-x86_64', args, join(consoles, `${node.name}.qemu.log`), { detached: plan.keep }));
       nodes.push({ name: node.name, mac: node.mac, firmware: node.firmware, expect: expectedState(plan, node) === 'failed' ? 'failed' : 'booted', poweredOnAt: Date.now(), bannerAt: null, consoleFile, broken: node.broken });
     }

@@ -102,14 +102,24 @@ function fullSection(desired: ServingDesired): string[] {
   for (const route of archRoutes) {
     lines.push(`dhcp-boot=tag:!${IPXE_TAG},tag:${route.tag},${bootFileFor(route, desired.uefiBootFile)},,${server}`);
   }
-  lines.push(`dhcp-boot=tag:${IPXE_TAG},${bootUrl(desired.bootScriptUrl)}`);
+  lines.push(ipxeBoot(desired, server));
   return lines;
+}
+
+/**
+ * iPXE clients get the boot script URL, with the master as next-server: iPXE accepts a
+ * ProxyDHCP answer only when it carries both a next-server and a file name (its
+ * dhcp_has_pxeopts()); without one it silently ignores the proxy and has nothing to boot.
+ */
+function ipxeBoot(desired: ServingDesired, server: string): string {
+  return `dhcp-boot=tag:${IPXE_TAG},${bootUrl(desired.bootScriptUrl)},,${server}`;
 }
 
 /**
  * proxy: another server hands out addresses; we answer PXE clients with boot information only.
  * Firmware follows the PXE menu (BIOS asks the boot server, UEFI is sent to port 4011); iPXE
- * ignores the menu and takes the file field, which dnsmasq fills from dhcp-boot in proxy replies.
+ * ignores the menu and takes the file field, which dnsmasq fills from dhcp-boot in proxy replies
+ * (with the next-server that iPXE requires, see ipxeBoot).
  */
 function proxySection(desired: ServingDesired): string[] {
   const network = desired.proxyNetwork;
@@ -125,7 +135,7 @@ function proxySection(desired: ServingDesired): string[] {
     const file = bootFileFor(route, desired.uefiBootFile);
     lines.push(`pxe-service=tag:!${IPXE_TAG},${route.arch},"${PXE_MENU_TITLE} ${route.firmware.toUpperCase()}",${file},${server}`);
   }
-  lines.push(`dhcp-boot=tag:${IPXE_TAG},${bootUrl(desired.bootScriptUrl)}`);
+  lines.push(ipxeBoot(desired, server));
   return lines;
 }
 

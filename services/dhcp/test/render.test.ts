@@ -39,7 +39,7 @@ describe('renderDnsmasqConfig: every mode', () => {
 
     it(`${desired.mode}: iPXE clients get the boot script URL, never iPXE again`, () => {
       const lines = render(desired);
-      assert.ok(lines.includes('dhcp-boot=tag:ipxe,http://10.77.0.1:8080/boot.ipxe'));
+      assert.ok(lines.includes('dhcp-boot=tag:ipxe,http://10.77.0.1:8080/boot.ipxe,,10.77.0.1'), 'iPXE needs a next-server to accept a proxy answer');
       for (const line of lines.filter((l) => /\.(kpxe|efi)\b/.test(l))) assert.match(line, /tag:!ipxe/);
       assert.ok(!lines.some((line) => line.includes('${')), 'no iPXE variables in dnsmasq config');
     });
