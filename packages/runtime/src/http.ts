@@ -1,9 +1,19 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BtError, defineError } from './errors.js';
 
 export const BadRequest = defineError('BT_BAD_REQUEST', 400, (detail: string) => detail);
+
+/** Headers repeating an error's code and message, for clients that cannot read error bodies. */
+export const ERROR_CODE_HEADER = 'x-bt-error-code';
+export const ERROR_MESSAGE_HEADER = 'x-bt-error';
+const MAX_ERROR_HEADER_LENGTH = 400;
+
+/** One line of printable ASCII: what an HTTP header may carry. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, MAX_ERROR_HEADER_LENGTH);
+}
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -25,22 +35,31 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // busybox wget (the phase-1 agent) drops error bodies but can print response headers, so the
+  // code and message travel in both.
+  const sendError = (reply: FastifyReply, status: number, body: { code: string; message: string; fix?: string }) =>
+    reply
+      .status(status)
+      .header(ERROR_CODE_HEADER, headerSafe(body.code))
+      .header(ERROR_MESSAGE_HEADER, headerSafe(body.message))
+      .send({ error: body });
+
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BtError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
-      return reply.status(error.statusCode).send({ error: error.toJSON() });
+      return sendError(reply, error.statusCode, error.toJSON());
     }
     const status = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500;
     if (status < 500) {
       const code = (error as { code?: string }).code ?? 'BT_BAD_REQUEST';
-      return reply.status(status).send({ error: { code, message: error instanceof Error ? error.message : String(error) } });
+      return sendError(reply, status, { code, message: error instanceof Error ? error.message : String(error) });
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.status(500).send({ error: { code: 'BT_INTERNAL', message: 'internal error; see the service log' } });
+    return sendError(reply, 500, { code: 'BT_INTERNAL', message: 'internal error; see the service log' });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'BT_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } });
+    void sendError(reply, 404, { code: 'BT_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 
   return app;

@@ -41,6 +41,8 @@ describe('createHttpApp', () => {
     const response = await app.inject({ method: 'GET', url: '/os/debian' });
     assert.equal(response.statusCode, 404);
     assert.deepEqual(response.json(), { error: { code: 'BT_UNKNOWN_OS', message: 'no OS named "debian"', fix: 'use a folder name under oss/' } });
+    assert.equal(response.headers['x-bt-error-code'], 'BT_UNKNOWN_OS', 'clients that drop error bodies still get the code');
+    assert.equal(response.headers['x-bt-error'], 'no OS named "debian"');
   });
 
   it('hides unexpected errors behind a 500 and logs them', async () => {

@@ -32,6 +32,13 @@ export const TorrentNotReady = defineError(
   'wait for the seeder (it publishes the torrent once it has hashed the files), then retry',
 );
 
+export const OsFilesMissing = defineError(
+  'BT_OS_FILES_MISSING',
+  410,
+  (os: string, file: string) => `OS ${os} cannot be served: ${file} is missing on the master`,
+  (os: string, file: string) => `restore ${file} (or remove oss/${os} and the nodes pinned to it); nodes get it at their next boot`,
+);
+
 export const Phase1NotBuilt = defineError(
   'BT_PHASE1_NOT_BUILT',
   503,

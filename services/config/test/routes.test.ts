@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -214,6 +214,25 @@ describe('GET /api/manifest/:os', () => {
     assert.equal(res.statusCode, 200);
     const out = sourceInBusybox(res.body, '"$BT_OS|$BT_KERNEL|$BT_CMDLINE|$BT_LINGER_RATIO|$BT_TRACKERS"');
     assert.equal(out, "alpine|boot/vmlinuz-lts|modules=loop,squashfs quiet it's|1.5|http://10.77.0.1:6969/announce,udp://10.77.0.1:6969");
+  });
+
+  test('410 with the missing file named when an OS lost its files since it was published', async () => {
+    const debian = state.desired!.oses.oses.find((os) => os.name === 'debian')!;
+    state.torrents.set('debian', torrentFor(debian, state.desired!));
+    const file = join(project.dir, debian.dir, debian.kernel);
+    const saved = readFileSync(file);
+    rmSync(file);
+    try {
+      const res = await app.inject({ url: '/api/manifest/debian', query: { format: 'env' } });
+      assert.equal(res.statusCode, 410);
+      assert.equal(errorCode(res.body), 'BT_OS_FILES_MISSING');
+      // phase-1's busybox wget never sees error bodies; the reason travels in headers too.
+      assert.equal(res.headers['x-bt-error-code'], 'BT_OS_FILES_MISSING');
+      assert.equal(res.headers['x-bt-error'], `OS debian cannot be served: ${debian.dir}/${debian.kernel} is missing on the master`);
+    } finally {
+      writeFileSync(file, saved);
+    }
+    assert.equal((await app.inject('/api/manifest/debian')).statusCode, 200);
   });
 
   test('unknown OS 404; malformed names and escape attempts 4xx', async () => {
