@@ -15,8 +15,9 @@ readonly pnpm_major=10
 readonly apt_packages=(
   # the master's services
   nats-server dnsmasq-base aria2 iproute2
-  # phase-1 image assembly (kernel .deb unpacking, initrd, static tools)
-  busybox-static kexec-tools cpio xz-utils zstd kmod libarchive-tools dpkg-dev
+  # phase-1 image assembly (kernel .deb unpacking, initrd, static tools; openssl makes the
+  # demo OS's deterministic payload)
+  busybox-static kexec-tools cpio xz-utils zstd kmod libarchive-tools dpkg-dev openssl
   # building a static aria2c / kexec for phase-1 from Debian sources
   build-essential pkg-config libssl-dev zlib1g-dev
   # virtual lab: qemu nodes, PXE ROMs, iPXE binaries, UEFI firmware

@@ -1,0 +1,42 @@
+# Phase-1 agent: HTTP with busybox wget. Busybox wget has no timeout flag, so every call
+# runs under `timeout`: an API that accepts the connection and then says nothing must not
+# hang the node.
+
+# http_get URL FILE
+# Sets HTTP_STATUS (the status code, or 000 when no HTTP answer came) and HTTP_ERROR.
+http_get() {
+  local url=$1 out=$2 err=$RUN_DIR/wget.err
+  rm -f "$out"
+  if timeout -s KILL "$HTTP_TIMEOUT" wget -q -O "$out" "$url" 2>"$err"; then
+    HTTP_STATUS=200
+    HTTP_ERROR=
+    return 0
+  fi
+  rm -f "$out"
+  HTTP_STATUS=$(sed -n 's/.*server returned error: HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' "$err" | head -n1)
+  HTTP_ERROR=$(tr '\n' ' ' <"$err" | sed -e 's/^wget: //' -e 's/ *$//')
+  if [ -z "$HTTP_STATUS" ]; then
+    HTTP_STATUS=000
+    [ -n "$HTTP_ERROR" ] || HTTP_ERROR="no answer within ${HTTP_TIMEOUT} s"
+  fi
+  return 1
+}
+
+# http_post_json URL JSON: best effort, quiet; returns wget's status.
+http_post_json() {
+  timeout -s KILL "$HTTP_TIMEOUT" wget -q -O /dev/null \
+    --header 'Content-Type: application/json' --post-data "$2" "$1" 2>/dev/null
+}
+
+# Shell-variable documents from the boot API (?format=env) are sourced, so each line must be
+# a plain NAME='value' assignment (values single-quoted, ' written as '\''). Anything else
+# (an HTML error page, JSON, a command) is refused before the shell sees it.
+env_doc_valid() {
+  local bad
+  bad=$(grep -v -n -E "^([A-Z][A-Z0-9_]*='([^']|'\\\\'')*')?$" "$1" | head -n1)
+  if [ -n "$bad" ]; then
+    ENV_DOC_ERROR="line ${bad%%:*} is not a NAME='value' assignment: $(printf '%s' "${bad#*:}" | cut -c1-80)"
+    return 1
+  fi
+  return 0
+}
