@@ -52,7 +52,7 @@ describe('boottorrent render dnsmasq', () => {
       assert.ok(loaded);
       assert.equal(result.stdout, renderDnsmasqConfig(toDesiredState(loaded).dhcp, statePaths(stateDir)), 'same text as the service renders');
       assert.match(result.stdout, mode === 'full' ? /^dhcp-range=10\.77\.0\.\d+,10\.77\.0\.\d+,255\.255\.255\.0,12h$/m : /^dhcp-range=10\.77\.0\.0,proxy,255\.255\.255\.0$/m);
-      assert.match(result.stdout, /^dhcp-boot=tag:ipxe,http:\/\/10\.77\.0\.1:8080\/boot\.ipxe$/m);
+      assert.match(result.stdout, /^dhcp-boot=tag:ipxe,http:\/\/10\.77\.0\.1:8080\/boot\.ipxe,,10\.77\.0\.1$/m);
 
       const file = join(work, `${mode}.conf`);
       await writeFile(file, result.stdout);
@@ -65,7 +65,7 @@ describe('boottorrent render dnsmasq', () => {
     await initProject(project, { master: { address: '10.77.0.1', interface: 'br0' } });
     const result = boottorrent(['render', 'dnsmasq', '--project', project]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^tftp-root=\/var\/lib\/boottorrent\/dhcp\/tftp$/m);
+    assert.match(result.stdout, /^tftp-root=\/run\/boottorrent\/tftp-[0-9a-f]{12}$/m);
     assert.match(result.stdout, /^dhcp-leasefile=\/var\/lib\/boottorrent\/dhcp\/dnsmasq\.leases$/m);
   });
 

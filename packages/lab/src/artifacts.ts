@@ -27,10 +27,12 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Phase-1 kernel+initrd in `dir`, built there with images/phase1/build.sh when missing. */
+/**
+ * Phase-1 kernel+initrd in `dir`, up to date with images/phase1: build.sh knows its recipe
+ * and takes seconds when nothing changed, minutes only for a first (compiling) build.
+ */
 export async function ensurePhase1(repoRoot: string, dir: string, onLine: (line: string) => void): Promise<void> {
-  if (await exists(join(dir, 'manifest.json'))) return;
-  onLine(`building phase-1 into ${dir} (first run only; later runs reuse it)`);
+  if (!(await exists(join(dir, 'manifest.json')))) onLine(`building phase-1 into ${dir} (the first build compiles aria2c and kexec: minutes)`);
   await runBuildScript(join(repoRoot, 'images', 'phase1', 'build.sh'), ['--out', dir], onLine);
 }
 

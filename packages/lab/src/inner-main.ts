@@ -14,6 +14,13 @@ if (!planFile) {
 const plan = JSON.parse(await readFile(planFile, 'utf8')) as LabPlan;
 const abort = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => abort.abort());
+// If the lab command dies without telling us (killed, test runner gone), stop the nodes and
+// the master rather than leave them running in a namespace nobody will delete.
+const parent = process.ppid;
+const orphanCheck = setInterval(() => {
+  if (process.ppid !== parent) abort.abort();
+}, 1000);
+orphanCheck.unref();
 
 try {
   const result = await runLabSession(plan, abort.signal, (text) => process.stdout.write(text));

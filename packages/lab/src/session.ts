@@ -12,7 +12,8 @@ import { progressLine, renderTimeline, timelineRows, type LabNodeInfo, type Time
 /** What the demo OS prints on its serial console once it runs. */
 export const DEMO_BANNER = /BootTorrent demo OS \S+ booted/;
 const POLL_INTERVAL_MS = 1000;
-const MASTER_READY_TIMEOUT_S = 900;
+/** Phase-1 is built before the session starts, so the master has only itself to start. */
+const MASTER_READY_TIMEOUT_S = 180;
 
 export interface LabResult {
   ok: boolean;
@@ -89,7 +90,7 @@ async function startRouterDhcp(plan: LabPlan, routerNetns: string): Promise<Chil
   return spawnLogged('ip', ['netns', 'exec', routerNetns, 'busybox', 'udhcpd', '-f', conf], join(plan.workDir, 'udhcpd.log'), { detached: plan.keep });
 }
 
-async function startMaster(plan: LabPlan): Promise<ChildProcess> {
+async function startMaster(plan: LabPlan, signal: AbortSignal): Promise<ChildProcess> {
   const cli = join(plan.repoRoot, 'packages', 'cli', 'dist', 'src', 'main.js');
   const child = await spawnLogged(
     process.execPath,
@@ -106,9 +107,19 @@ async function startMaster(plan: LabPlan): Promise<ChildProcess> {
       const tail = (await readFile(join(plan.workDir, 'master.log'), 'utf8')).trim().split('\n').slice(-20).join('\n');
       throw new Error(`the master exited while starting:\n${tail}`);
     }
+    if (signal.aborted) {
+      await stopChild(child);
+      throw new Error('interrupted while the master was starting');
+    }
     await sleep(500);
   }
-  throw new Error(`the master was not ready after ${MASTER_READY_TIMEOUT_S} s (see ${join(plan.workDir, 'master.log')})`);
+  await stopChild(child);
+  const waiting = (await readFile(join(plan.workDir, 'master.log'), 'utf8'))
+    .split('\n')
+    .filter((line) => line.includes('"msg":"waiting for'))
+    .slice(-3)
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
+  throw new Error(`the master was not ready after ${MASTER_READY_TIMEOUT_S} s: ${waiting.join('; ') || `see ${join(plan.workDir, 'master.log')}`}`);
 }
 
 function expectedState(plan: LabPlan, node: { broken: boolean }): 'booted' | 'kexec' | 'failed' {
@@ -145,7 +156,7 @@ export async function runLabSession(plan: LabPlan, signal: AbortSignal, print: (
       say(`existing DHCP server (busybox udhcpd) running at ${LAB_PREFIX}.2; BootTorrent answers as proxyDHCP`);
     }
     say(`starting the master on ${LAB_MASTER_ADDRESS} (log: ${join(plan.workDir, 'master.log')})`);
-    master = await startMaster(plan);
+    master = await startMaster(plan, signal);
     await writeRuntime();
     say(`master ready: boot API ${apiUrl}`);
     if (plan.nodes.some((node) => node.broken)) {

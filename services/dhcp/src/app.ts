@@ -51,7 +51,7 @@ const ROUTINE = /Early terminate received/;
 export async function createDhcpService(options: DhcpServiceOptions): Promise<DhcpService> {
   const { nc, config, instance } = options;
   const logger = options.logger.child({ component: 'dhcp' });
-  const paths = statePaths(config.BT_STATE_DIR);
+  const paths = statePaths(config.BT_STATE_DIR, config.BT_TFTP_BASE);
   await mkdir(paths.stateDir, { recursive: true, mode: 0o755 });
 
   let parser = new DnsmasqLogParser('full');

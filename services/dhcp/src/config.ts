@@ -1,7 +1,8 @@
 import { baseServiceEnv } from '@boottorrent/runtime';
 import { z } from 'zod';
+import { DEFAULT_TFTP_BASE } from './paths.js';
 
-/** Where the service keeps dnsmasq's config, lease file and TFTP root. `boottorrent start` passes <project>/.boottorrent/dhcp. */
+/** Where the service keeps dnsmasq's config and lease file. `boottorrent start` passes <project>/.boottorrent/dhcp. */
 export const DEFAULT_STATE_DIR = '/var/lib/boottorrent/dhcp';
 /** Debian's dnsmasq-base installs it on PATH. */
 export const DEFAULT_DNSMASQ_BIN = 'dnsmasq';
@@ -23,8 +24,10 @@ export const DEFAULT_LOG_FLUSH_MS = 100;
 const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 export const serviceEnv = baseServiceEnv.extend({
-  /** State directory: dnsmasq.conf (the running config), the lease file, tftp/ (the TFTP root). */
+  /** State directory: dnsmasq.conf (the running config), the lease file, dnsmasq's pid. */
   BT_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
+  /** Parent of the TFTP roots (tftp-<hash of the state dir>); must be searchable by dnsmasq's user. */
+  BT_TFTP_BASE: z.string().min(1).default(DEFAULT_TFTP_BASE),
   /** The dnsmasq binary (name on PATH or absolute path). */
   BT_DNSMASQ_BIN: z.string().min(1).default(DEFAULT_DNSMASQ_BIN),
   /** Folder holding the iPXE binaries copied into the TFTP root. */

@@ -41,7 +41,9 @@ export async function prepareTftpRoot(options: { ipxeDir: string; tftpRoot: stri
   if (missing.length > 0) throw new IpxeMissing(ipxeDir, missing.join(', '));
 
   await mkdir(tftpRoot, { recursive: true });
-  // dnsmasq opens files after dropping privileges: the folder must be searchable by its user.
+  // dnsmasq opens files after dropping privileges: the folder and its parent (ours too) must
+  // be searchable by its user.
+  await chmod(dirname(tftpRoot), 0o755);
   await chmod(tftpRoot, 0o755);
   for (const entry of await readdir(tftpRoot)) {
     if (IPXE_BINARIES.includes(entry)) continue;

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -51,8 +51,8 @@ export async function startDhcpLab(env: Record<string, string> = {}): Promise<Dh
   try {
     const workDir = await mkdtemp(join(tmpdir(), 'bt-dhcp-lab-'));
     cleanups.push(() => rm(workDir, { recursive: true, force: true }));
-    // dnsmasq serves TFTP after dropping to "nobody": the folders above the root must be searchable.
-    await chmod(workDir, 0o755);
+    // mkdtemp's folder is private (0700), like a Debian 12 home folder holding a project: the
+    // state folder inside it must work, which is why the TFTP root lives under /run instead.
     const stateDir = join(workDir, 'state');
 
     const nats = await startNatsServer();

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -160,6 +162,28 @@ describe('phase-1 agent logic (busybox sh)', () => {
     const posted = JSON.parse(await readFile(join(work, 'posted'), 'utf8')) as { state: string; error: { code: string } };
     assert.equal(posted.state, 'failed');
     assert.equal(posted.error.code, 'BT_P1_AGENT');
+  });
+
+  it("takes an error answer's reason from the boot API's x-bt-error headers (wget drops error bodies)", async () => {
+    const server = createServer((request, response) => {
+      if (request.url === '/api/manifest/broken?format=env') {
+        response.writeHead(410, { 'x-bt-error-code': 'BT_OS_FILES_MISSING', 'x-bt-error': 'OS broken cannot be served: oss/broken/vmlinuz is missing on the master' });
+        response.end('{"error":{}}');
+      } else {
+        response.writeHead(500);
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const explained = await sh(`HTTP_TIMEOUT=5; http_get 'http://127.0.0.1:${port}/api/manifest/broken?format=env' '${work}/out' || echo "$HTTP_STATUS|$HTTP_ERROR"`);
+      assert.equal(explained.trim(), '410|BT_OS_FILES_MISSING: OS broken cannot be served: oss/broken/vmlinuz is missing on the master');
+      const bare = await sh(`HTTP_TIMEOUT=5; http_get 'http://127.0.0.1:${port}/other' '${work}/out' || echo "$HTTP_STATUS|$HTTP_ERROR"`);
+      assert.match(bare.trim(), /^500\|server returned error: HTTP\/1\.1 500/, 'without the headers, wget\'s own words');
+    } finally {
+      server.close();
+    }
   });
 
   it('backs off 1, 2, 4, ... seconds up to the cap', async () => {

@@ -18,8 +18,33 @@ http_get() {
   if [ -z "$HTTP_STATUS" ]; then
     HTTP_STATUS=000
     [ -n "$HTTP_ERROR" ] || HTTP_ERROR="no answer within ${HTTP_TIMEOUT} s"
+  else
+    local reason
+    reason=$(http_error_reason "$url")
+    [ -z "$reason" ] || HTTP_ERROR=$reason
   fi
   return 1
+}
+
+# http_error_reason URL
+# Prints the boot API's own words for an error answer, "CODE: message", or nothing. busybox
+# wget stops reading at the status line of an error, so this asks once more with a raw
+# HTTP/1.0 request through nc and takes the x-bt-error-code / x-bt-error headers.
+http_error_reason() {
+  local rest=${1#http://} hostport host port path
+  hostport=${rest%%/*}
+  path=${rest#"$hostport"}
+  [ -n "$path" ] || path=/
+  host=${hostport%:*}
+  port=${hostport##*:}
+  [ "$host" = "$hostport" ] && port=80
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport" |
+    timeout -s KILL "$HTTP_TIMEOUT" nc "$host" "$port" 2>/dev/null |
+    awk '{ sub(/\r$/, "") }
+      $0 == "" { exit }
+      tolower($0) ~ /^x-bt-error-code:/ { sub(/^[^:]*: */, ""); code = $0 }
+      tolower($0) ~ /^x-bt-error:/ { sub(/^[^:]*: */, ""); msg = $0 }
+      END { if (msg != "") print (code != "" ? code ": " : "") msg }'
 }
 
 # http_post_json URL JSON: best effort, quiet; returns wget's status.

@@ -35,7 +35,7 @@ fetch_manifest() {
     if [ "$HTTP_STATUS" = 404 ]; then
       fail BT_P1_MANIFEST "the boot API knows no OS named '$OS' (404 from $url)"
     fi
-    fail BT_P1_MANIFEST "$url answered $HTTP_STATUS: $HTTP_ERROR"
+    fail BT_P1_MANIFEST "the boot API refused the manifest of $OS ($HTTP_STATUS from $url): $HTTP_ERROR"
   fi
   manifest_defaults
   . "$file"

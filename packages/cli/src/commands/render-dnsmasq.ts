@@ -29,7 +29,7 @@ export function registerRenderDnsmasq(render: Command): void {
       const desired = toDesiredState(project).dhcp;
       let text: string | null;
       try {
-        text = renderDnsmasqConfig(desired, statePaths(stateDir));
+        text = renderDnsmasqConfig(desired, statePaths(stateDir, process.env.BT_TFTP_BASE));
       } catch (err) {
         if (isBtError(err)) throw new CliError(err.message, err.fix ?? 'correct the project setting it names');
         throw err;
