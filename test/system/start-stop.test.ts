@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultHealthPorts, serviceNames } from '@boottorrent/contracts';
 import { ensurePhase1 } from '@boottorrent/lab';
+import { isAlive } from '@boottorrent/runtime';
 import { LabNetwork, waitFor, type ManagedProcess } from '@boottorrent/testing';
 import { boottorrent, cliMain, httpGet, publishEvent, repoRoot } from './in-netns.js';
 
@@ -28,15 +29,6 @@ async function writeProject(dir: string, master = { address: '10.77.0.1', interf
   await writeFile(join(dir, 'oss', 'demo', 'config.yaml'), 'dispname: Demo\nkernel: vmlinuz\ninitrd: initrd\ncmdline: console=ttyS0\n');
   await writeFile(join(dir, 'oss', 'demo', 'vmlinuz'), randomBytes(512 * 1024));
   await writeFile(join(dir, 'oss', 'demo', 'initrd'), randomBytes(256 * 1024));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('boottorrent start, status and stop on a bridge in a network namespace', { timeout: 30 * 60_000 }, () => {

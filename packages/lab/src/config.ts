@@ -36,6 +36,11 @@ export interface LabPlan {
   json: boolean;
   /** Draw the live view in place (a terminal) rather than printing a line per change. */
   live: boolean;
+  /**
+   * Who runs the master: the session (`boottorrent start`, the default) or someone else
+   * (LabOptions.master), in which case the session only waits for the boot API.
+   */
+  master?: 'boottorrent-start' | 'external';
 }
 
 export interface LabNodePlan {

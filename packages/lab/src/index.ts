@@ -5,3 +5,6 @@ export * from './lab-project.js';
 export * from './artifacts.js';
 export { runLab, tearDownKeptLab, type LabOptions, type KeptLab } from './lab.js';
 export { DEMO_BANNER, type LabResult, type LabRuntime } from './session.js';
+export * from './master.js';
+export * from './docker-engine.js';
+export * from './compose-stack.js';

@@ -3,10 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@boottorrent/runtime';
 import { LabNetwork, run, type Netns } from '@boottorrent/testing';
 import { ensureDemoOs, ensurePhase1, readJsonFile } from './artifacts.js';
 import { DEMO_OS, LAB_BRIDGE, LAB_PREFIX, LAB_ROUTER_OCTET, firmwareFor, type FirmwareChoice, type LabDhcpMode, type LabNodePlan, type LabPlan } from './config.js';
 import { projectOsFolders, writeLabProject } from './lab-project.js';
+import type { ExternalMaster, LabMasterStarter } from './master.js';
 import { labMac } from './qemu.js';
 import type { LabResult, LabRuntime } from './session.js';
 
@@ -33,6 +35,12 @@ export interface LabOptions {
   live: boolean;
   signal: AbortSignal;
   print: (text: string) => void;
+  /**
+   * Runs the master instead of `boottorrent start` (e.g. composeMaster: the containerized
+   * stack). Started once the lab network and project exist, stopped when the lab ends (a kept
+   * lab leaves it running: its owner stops it).
+   */
+  master?: LabMasterStarter;
 }
 
 /** What a kept lab leaves behind for `lab --down`. */
@@ -70,9 +78,14 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
 
   const lab = await LabNetwork.create({ prefix: LAB_PREFIX, bridge: LAB_BRIDGE, nsPrefix: 'btlab' });
   let router: Netns | null = null;
+  let external: ExternalMaster | null = null;
   let kept = false;
   try {
     if (options.dhcp === 'proxy') router = await lab.attach({ hostOctet: LAB_ROUTER_OCTET, nsPrefix: 'btrtr' });
+    if (options.master) {
+      external = await options.master.start({ netns: lab.ns.name, projectDir, artifactsDir, workDir, repoRoot: options.repoRoot, print: say });
+      say(`master: ${external.description}`);
+    }
     const plan: LabPlan = {
       workDir,
       projectDir,
@@ -89,6 +102,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       keep: options.keep,
       json: options.json,
       live: options.live,
+      master: external ? 'external' : 'boottorrent-start',
     };
     const planFile = join(workDir, 'plan.json');
     await writeFile(planFile, `${JSON.stringify(plan, null, 2)}\n`);
@@ -121,7 +135,13 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     }
     return result;
   } finally {
-    if (!kept) await lab.delete();
+    if (!kept) {
+      try {
+        await external?.stop();
+      } finally {
+        await lab.delete();
+      }
+    }
   }
 }
 
@@ -142,13 +162,4 @@ export async function tearDownKeptLab(workDir: string): Promise<void> {
   while (Date.now() < deadline && pids.some((pid) => isAlive(pid))) await new Promise((r) => setTimeout(r, 200));
   for (const netns of keptLab.netns) await run('ip', ['netns', 'delete', netns]).catch(() => undefined);
   await rm(workDir, { recursive: true, force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

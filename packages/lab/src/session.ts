@@ -14,6 +14,8 @@ export const DEMO_BANNER = /BootTorrent demo OS \S+ booted/;
 const POLL_INTERVAL_MS = 1000;
 /** Phase-1 is built before the session starts, so the master has only itself to start. */
 const MASTER_READY_TIMEOUT_S = 180;
+/** A master someone else started (LabOptions.master) is up already; its boot API gets this long. */
+const EXTERNAL_MASTER_TIMEOUT_S = 120;
 
 export interface LabResult {
   ok: boolean;
@@ -122,6 +124,24 @@ async function startMaster(plan: LabPlan, signal: AbortSignal): Promise<ChildPro
   throw new Error(`the master was not ready after ${MASTER_READY_TIMEOUT_S} s: ${waiting.join('; ') || `see ${join(plan.workDir, 'master.log')}`}`);
 }
 
+/** A master started by someone else (LabOptions.master): ready once its boot API answers ready. */
+async function waitForBootApi(apiUrl: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + EXTERNAL_MASTER_TIMEOUT_S * 1000;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (signal.aborted) throw new Error('interrupted while waiting for the master');
+    try {
+      const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(3000) });
+      if (response.ok) return;
+      last = `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(500);
+  }
+  throw new Error(`the master's boot API ${apiUrl} was not ready after ${EXTERNAL_MASTER_TIMEOUT_S} s (${last})`);
+}
+
 function expectedState(plan: LabPlan, node: { broken: boolean }): 'booted' | 'kexec' | 'failed' {
   return node.broken ? 'failed' : plan.successState;
 }
@@ -155,9 +175,13 @@ export async function runLabSession(plan: LabPlan, signal: AbortSignal, print: (
       routerDhcp = await startRouterDhcp(plan, plan.routerNetns);
       say(`existing DHCP server (busybox udhcpd) running at ${LAB_PREFIX}.2; BootTorrent answers as proxyDHCP`);
     }
-    say(`starting the master on ${LAB_MASTER_ADDRESS} (log: ${join(plan.workDir, 'master.log')})`);
-    master = await startMaster(plan, signal);
-    await writeRuntime();
+    if (plan.master === 'external') {
+      await waitForBootApi(apiUrl, signal);
+    } else {
+      say(`starting the master on ${LAB_MASTER_ADDRESS} (log: ${join(plan.workDir, 'master.log')})`);
+      master = await startMaster(plan, signal);
+      await writeRuntime();
+    }
     say(`master ready: boot API ${apiUrl}`);
     if (plan.nodes.some((node) => node.broken)) {
       await rm(join(plan.projectDir, 'oss', BROKEN_OS, 'vmlinuz'), { force: true });

@@ -122,13 +122,6 @@ function unknownKeyWarnings(source: YamlSource, schema: z.ZodType, data: unknown
   return problems;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Lists every regular file under `dir` except config.yaml and dot-files, sorted by path. */
 async function listOsFiles(dir: string): Promise<LoadedOsFile[]> {
   const out: LoadedOsFile[] = [];

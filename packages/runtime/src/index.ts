@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './health.js';
 export * from './env.js';
 export * from './service.js';
+export * from './process.js';

@@ -26,6 +26,9 @@ http_get() {
   return 1
 }
 
+# Seconds http_error_reason gives the boot API to answer; a LAN answers in milliseconds.
+HTTP_ERROR_READ_S=${HTTP_ERROR_READ_S:-2}
+
 # http_error_reason URL
 # Prints the boot API's own words for an error answer, "CODE: message", or nothing. busybox
 # wget stops reading at the status line of an error, so this asks once more with a raw
@@ -38,7 +41,9 @@ http_error_reason() {
   host=${hostport%:*}
   port=${hostport##*:}
   [ "$host" = "$hostport" ] && port=80
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport" |
+  # busybox nc hangs up as soon as its input ends, before the answer arrives: the request
+  # is followed by a short wait (only error answers come this way, once each).
+  { printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport"; sleep "$HTTP_ERROR_READ_S"; } |
     timeout -s KILL "$HTTP_TIMEOUT" nc "$host" "$port" 2>/dev/null |
     awk '{ sub(/\r$/, "") }
       $0 == "" { exit }

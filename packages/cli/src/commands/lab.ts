@@ -5,6 +5,7 @@ import {
   DEFAULT_NODES,
   DEFAULT_PAYLOAD_MIB,
   DEFAULT_TIMEOUT_S,
+  LAB_MASTER_ADDRESS,
   OVMF_CODE,
   runLab,
   tearDownKeptLab,
@@ -47,10 +48,17 @@ function oneOf<T extends string>(value: string, flag: string, allowed: readonly 
   return value as T;
 }
 
-/** How much of the OS the nodes sent each other, from the tracker's per-peer figures. */
+/**
+ * Who moved the bytes: the nodes' own upload (aria2c's figures, from their last progress
+ * reports) against what the master's seeder sent (the tracker's figures).
+ */
 export function peerUploadSummary(result: LabResult): string {
-  const uploadedByNodes = result.swarms.flatMap((swarm) => swarm.peers).reduce((sum, peer) => sum + peer.uploaded, 0);
-  return uploadedByNodes > 0 ? `peers uploaded ${humanBytes(uploadedByNodes)} to each other (tracker figures)` : 'no peer-to-peer upload reported by the tracker';
+  const uploadedByNodes = result.nodes.reduce((sum, node) => sum + (node.record?.progress?.uploaded ?? 0), 0);
+  const fromMaster = result.swarms
+    .flatMap((swarm) => swarm.peers)
+    .filter((peer) => peer.address.startsWith(`${LAB_MASTER_ADDRESS}:`))
+    .reduce((sum, peer) => sum + peer.uploaded, 0);
+  return `nodes uploaded ${humanBytes(uploadedByNodes)} to each other (aria2c); the master's seeder sent ${humanBytes(fromMaster)} (tracker)`;
 }
 
 export function registerLab(program: Command): void {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadProject, toDesiredState } from '@boottorrent/project';
+import { toDesiredState } from '@boottorrent/project';
 import { isBtError } from '@boottorrent/runtime';
 import { DEFAULT_STATE_DIR, renderDnsmasqConfig, statePaths } from '@boottorrent/service-dhcp';
 import { CliError } from '../errors.js';
-import { countBySeverity, printProblems } from '../output.js';
+import { loadValidProject } from '../project-input.js';
 import { resolveProjectDir, resolveUserPath } from '../paths.js';
 
 /**
@@ -19,12 +19,7 @@ export function registerRenderDnsmasq(render: Command): void {
     .option('--state-dir <dir>', `the dhcp service's state folder (default: $BT_STATE_DIR or ${DEFAULT_STATE_DIR})`)
     .action(async (options: { project?: string; stateDir?: string }) => {
       const dir = resolveProjectDir(options.project);
-      const { project, problems } = await loadProject(dir);
-      printProblems(problems, dir);
-      if (!project) {
-        const { errors } = countBySeverity(problems);
-        throw new CliError(`${dir} has ${errors} error${errors === 1 ? '' : 's'}, so there is nothing to render.`, 'correct each line above as its fix says (`boottorrent check` lists them)');
-      }
+      const project = await loadValidProject(dir, 'so there is nothing to render');
       const stateDir = resolveUserPath(options.stateDir ?? process.env.BT_STATE_DIR ?? DEFAULT_STATE_DIR);
       const desired = toDesiredState(project).dhcp;
       let text: string | null;

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { normalizeMac } from '@boottorrent/contracts';
-import { loadProject, toDesiredState } from '@boottorrent/project';
+import { toDesiredState } from '@boottorrent/project';
 import { DEFAULT_PHASE1_KERNEL_ARGS, KernelArgs, decideBoot, renderBootScript, type Platform } from '@boottorrent/service-config/render';
 import { CliError } from '../errors.js';
-import { countBySeverity, printProblems } from '../output.js';
+import { loadValidProject } from '../project-input.js';
 import { resolveProjectDir } from '../paths.js';
 
 interface RenderIpxeOptions {
@@ -32,12 +32,7 @@ export function registerRenderIpxe(render: Command): void {
       if (!kernelArgs.success) throw new CliError('the extra kernel arguments contain characters iPXE would interpret.', 'use space-separated words of letters, digits and _.,=:/+@-');
 
       const dir = resolveProjectDir(options.project);
-      const { project, problems } = await loadProject(dir);
-      printProblems(problems, dir);
-      if (!project) {
-        const { errors } = countBySeverity(problems);
-        throw new CliError(`${dir} has ${errors} error${errors === 1 ? '' : 's'}, so there is nothing to render.`, 'correct each line above as its fix says (`boottorrent check` lists them)');
-      }
+      const project = await loadValidProject(dir, 'so there is nothing to render');
       const desired = toDesiredState(project);
       const decision = decideBoot(desired, mac);
       process.stdout.write(renderBootScript({ desired, mac, platform: options.platform, kernelArgs: kernelArgs.data, decision }));

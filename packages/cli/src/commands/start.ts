@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { defaultHealthPorts, serviceNames } from '@boottorrent/contracts';
-import { loadProject, type LoadedProject } from '@boottorrent/project';
+import type { LoadedProject } from '@boottorrent/project';
 import { CliError, EXIT_FAILURE } from '../errors.js';
-import { color, countBySeverity, printProblems } from '../output.js';
+import { color } from '../output.js';
+import { loadValidProject } from '../project-input.js';
 import { resolveProjectDir, resolveUserPath } from '../paths.js';
 import { findRepoRoot, stateLayout, type StateLayout } from '../supervisor/layout.js';
 import { jsonLine, prettyLine } from '../supervisor/log-format.js';
@@ -68,7 +69,7 @@ export function registerStart(program: Command): void {
     .option('--no-preflight', 'skip the checks for binaries, interface, ports and privileges')
     .action(async (options: StartOptions) => {
       const dir = resolveProjectDir(options.project);
-      const project = await loadValidProject(dir);
+      const project = await loadValidProject(dir, 'so the master cannot start');
       const layout = stateLayout(project.dir, options.stateDir ? resolveUserPath(options.stateDir) : undefined);
       const running = await runningPid(layout.pidFile);
       if (running !== null) {
@@ -87,16 +88,6 @@ export function registerStart(program: Command): void {
       }
       await runForeground(project, layout, options);
     });
-}
-
-async function loadValidProject(dir: string): Promise<LoadedProject> {
-  const { project, problems } = await loadProject(dir);
-  printProblems(problems, dir);
-  if (!project) {
-    const { errors } = countBySeverity(problems);
-    throw new CliError(`${dir} has ${errors} error${errors === 1 ? '' : 's'}, so the master cannot start.`, 'correct each line above as its fix says (`boottorrent check` lists them)');
-  }
-  return project;
 }
 
 /** Binaries, interface, address, ports (with who holds them) and DHCP privilege. */

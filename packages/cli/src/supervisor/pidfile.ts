@@ -1,13 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { isAlive } from '@boottorrent/runtime';
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 /** The PID recorded in `file` when that process still runs; a stale file is removed. */
 export async function runningPid(file: string): Promise<number | null> {
