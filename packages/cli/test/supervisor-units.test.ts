@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { NodeRecord } from '@boottorrent/contracts';
 import { restartDelay, SupervisedChild, type ChildEvent } from '../src/supervisor/child.js';
 import { jsonLine, prettyLine } from '../src/supervisor/log-format.js';
+import { formatSummary } from '../src/supervisor/master.js';
 import { checkBinaries, checkInterface, checkPorts } from '../src/supervisor/preflight.js';
 import { humanBytes, renderStatus } from '../src/supervisor/status-view.js';
 
@@ -116,5 +117,13 @@ describe('status view', () => {
 
   it('prints byte sizes for humans', () => {
     assert.deepEqual([0, 1023, 1536, 10 * 1024 * 1024].map(humanBytes), ['0 B', '1023 B', '1.5 KiB', '10 MiB']);
+  });
+});
+
+describe('start summary', () => {
+  it('names the boot API and, at its root, the dashboard', () => {
+    const summary = { apiUrl: 'http://10.77.0.1:8080', trackerUrls: [], interface: 'br0', dhcpMode: 'off', natsUrl: 'nats://127.0.0.1:4222', stateDir: '/p/.boottorrent', oses: [] };
+    assert.match(formatSummary(summary), /^BootTorrent master is up\n\s+boot API\s+http:\/\/10\.77\.0\.1:8080\n\s+dashboard\s+http:\/\/10\.77\.0\.1:8080\/\n/);
+    assert.match(formatSummary({ ...summary, apiUrl: '(unknown)' }), /dashboard\s+\(unknown\)\n/);
   });
 });

@@ -8,12 +8,16 @@ import { BootState } from './boot-state.js';
 import type { ConfigServiceEnv } from './config.js';
 import { DesiredPublisher } from './desired-publisher.js';
 import { watchKv, type KvWatch } from './kv-watch.js';
+import { LiveFeed, type LiveFeedOptions } from './live/feed.js';
+import { masterView, snapshotOf } from './live/views.js';
 import { NodeStore } from './node-store.js';
 import { watchProject } from './project-watcher.js';
 import { NodeRegistry } from './registry.js';
 
 export { buildBootApi, type BootApiDeps } from './boot-api.js';
 export { BootState } from './boot-state.js';
+export { LiveFeed, type LiveFeedOptions } from './live/feed.js';
+export * from './live/events.js';
 export { NodeRegistry, type RegistryListener } from './registry.js';
 export * from './render.js';
 
@@ -23,6 +27,8 @@ export interface ConfigServiceOptions {
   config: Pick<ConfigServiceEnv, 'BT_PROJECT_DIR' | 'BT_STATE_DIR' | 'BT_BIND_HOST' | 'BT_PHASE1_KERNEL_ARGS'>;
   /** Quiet time before a project change is reloaded. */
   debounceMs?: number;
+  /** Dashboard feed limits (viewers, progress interval, heartbeat); tests shorten them. */
+  live?: Pick<LiveFeedOptions, 'maxViewers' | 'progressIntervalMs' | 'heartbeatMs'>;
 }
 
 export interface ConfigService {
@@ -30,6 +36,7 @@ export interface ConfigService {
   readonly state: BootState;
   readonly registry: NodeRegistry;
   readonly publisher: DesiredPublisher;
+  readonly live: LiveFeed;
   readiness(): Readiness;
   /**
    * Listens on BT_BIND_HOST (else master.address) and boot.api_port, once a desired state is in
@@ -54,11 +61,21 @@ export async function createConfigService(options: ConfigServiceOptions): Promis
     }
   };
 
+  // Fed synchronously from the registry below (not from NATS), so the dashboard stays live
+  // while NATS restarts and a viewer's snapshot and events come from one source.
+  const live = new LiveFeed({
+    ...options.live,
+    logger,
+    snapshot: () => snapshotOf(state, registry.list(), Date.now()),
+    master: () => masterView(state),
+  });
+
   const store = new NodeStore(await openBucket(nc, buckets.nodes, logger), logger);
   const registry = new NodeRegistry(logger, {
     changed(record: NodeRecord, outcome) {
       store.save(record);
       if (outcome.stateChanged) emit(events.nodeState, record);
+      live.nodeChanged(record, outcome.stateChanged);
     },
     progress(event) {
       emit(events.nodeProgress, event);
@@ -73,6 +90,7 @@ export async function createConfigService(options: ConfigServiceOptions): Promis
   const onDesired = (desired: DesiredState) => {
     state.desired = desired;
     firstDesired(desired);
+    live.masterChanged();
     if (listening && listening.port !== desired.network.api.port) {
       logger.warn({ listening, wanted: desired.network.api.port, code: 'BT_RESTART_NEEDED' }, 'boot.api_port changed: restart the config service to apply it');
     }
@@ -108,7 +126,11 @@ export async function createConfigService(options: ConfigServiceOptions): Promis
       name: buckets.torrents.name,
       open: () => openBucket(nc, buckets.torrents, logger),
       logger,
-      onChange: ({ key, value }) => (value ? state.torrents.set(key, value) : state.torrents.delete(key)),
+      onChange: ({ key, value }) => {
+        if (value) state.torrents.set(key, value);
+        else state.torrents.delete(key);
+        live.masterChanged();
+      },
     }),
     watchKv({
       name: buckets.artifacts.name,
@@ -126,7 +148,9 @@ export async function createConfigService(options: ConfigServiceOptions): Promis
       nc,
       events.swarmStats,
       (stats) => {
-        if (!state.swarmStats || stats.at >= state.swarmStats.at) state.swarmStats = stats;
+        if (state.swarmStats && stats.at < state.swarmStats.at) return;
+        state.swarmStats = stats;
+        live.swarmStats(stats);
       },
       { logger },
     ),
@@ -147,13 +171,14 @@ export async function createConfigService(options: ConfigServiceOptions): Promis
     return { ready: true, detail: 'serving; desired state published' };
   };
 
-  const app = await buildBootApi({ logger, state, registry, kernelArgs: config.BT_PHASE1_KERNEL_ARGS, readiness });
+  const app = await buildBootApi({ logger, state, registry, kernelArgs: config.BT_PHASE1_KERNEL_ARGS, readiness, live });
 
   return {
     app,
     state,
     registry,
     publisher,
+    live,
     readiness,
     async listen(at) {
       const desired = at ? null : await desiredReady;

@@ -2,8 +2,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { BadRequest, createHttpApp, isBtError, type Logger, type Readiness } from '@boottorrent/runtime';
 import type { BootState } from './boot-state.js';
 import { BodyTooLarge, NotJson, UnsupportedMediaType } from './errors.js';
+import type { LiveFeed } from './live/feed.js';
 import type { NodeRegistry } from './registry.js';
 import { registerBootScript } from './routes/boot-script.js';
+import { registerDashboard } from './routes/dashboard.js';
+import { registerLiveEvents } from './routes/events.js';
 import { registerHealth } from './routes/health.js';
 import { registerManifest } from './routes/manifest.js';
 import { registerMenu } from './routes/menu.js';
@@ -18,6 +21,8 @@ export interface BootApiDeps {
   /** Extra phase-1 kernel arguments (config BT_PHASE1_KERNEL_ARGS). */
   kernelArgs: string;
   readiness: () => Readiness;
+  /** The dashboard's live feed (GET /api/events); closed with the app. */
+  live: LiveFeed;
   /** Clock for the staleness of swarm statistics; tests pin it. */
   now?: () => number;
 }
@@ -45,6 +50,8 @@ function withStableCode(error: FastifyError): Error {
  */
 export async function buildBootApi(deps: BootApiDeps): Promise<FastifyInstance> {
   const app = createHttpApp({ logger: deps.logger });
+  // Open event streams would keep the server from closing: end them first.
+  app.addHook('preClose', async () => deps.live.close());
   await app.register(async (api) => {
     // Re-thrown errors go on to createHttpApp's handler, which answers { error: { code, message } }.
     api.setErrorHandler((error: FastifyError, request, reply) => {
@@ -61,6 +68,8 @@ export async function buildBootApi(deps: BootApiDeps): Promise<FastifyInstance> 
     registerManifest(api, deps);
     registerMenu(api, deps);
     registerSwarms(api, deps);
+    registerDashboard(api);
+    registerLiveEvents(api, deps);
     await registerNodes(api, deps);
   });
   return app;

@@ -73,3 +73,10 @@ export const UnsupportedMediaType = defineError(
 );
 
 export const NotJson = defineError('BT_NOT_JSON', 400, (detail: string) => `the request body is not JSON: ${detail}`);
+
+export const DashboardFull = defineError(
+  'BT_DASHBOARD_FULL',
+  503,
+  (max: number) => `the live event stream already has ${max} viewers`,
+  'close a dashboard tab you no longer watch, then reload (the page retries by itself)',
+);

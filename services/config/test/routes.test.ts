@@ -9,6 +9,8 @@ import type { NodeProgressEvent, NodeRecord, SwarmStats } from '@boottorrent/con
 import { buildBootApi } from '../src/boot-api.js';
 import { BootState } from '../src/boot-state.js';
 import { DEFAULT_PHASE1_KERNEL_ARGS } from '../src/config.js';
+import { LiveFeed } from '../src/live/feed.js';
+import { masterView, snapshotOf } from '../src/live/views.js';
 import { NodeRegistry } from '../src/registry.js';
 import { captureLogger, createPhase1Artifacts, createTestProject, desiredOf, torrentFor, type Phase1Fixture, type TestProject } from './helpers/fixtures.js';
 import { lintIpxe } from './helpers/ipxe-lint.js';
@@ -48,6 +50,7 @@ beforeEach(async () => {
     registry,
     kernelArgs: DEFAULT_PHASE1_KERNEL_ARGS,
     readiness: () => ({ ready: state.desired !== null, detail: 'test' }),
+    live: new LiveFeed({ logger: captured.logger, snapshot: () => snapshotOf(state, registry.list(), clock), master: () => masterView(state) }),
     now: () => clock,
   });
 });

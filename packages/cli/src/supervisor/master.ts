@@ -171,6 +171,8 @@ export function formatSummary(summary: MasterSummary): string {
   const lines = [
     'BootTorrent master is up',
     `  boot API    ${summary.apiUrl}`,
+    // The config service serves the live dashboard at the root of the boot API.
+    `  dashboard   ${summary.apiUrl.startsWith('http') ? `${summary.apiUrl.replace(/\/+$/, '')}/` : summary.apiUrl}`,
     `  tracker     ${summary.trackerUrls.length > 0 ? summary.trackerUrls.join('  ') : 'off'}`,
     `  DHCP        ${summary.dhcpMode}${summary.dhcpMode === 'off' ? '' : ` on ${summary.interface}`}`,
     `  NATS        ${summary.natsUrl}`,
