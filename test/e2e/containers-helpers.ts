@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DOCKER_COMPOSE, type DockerEngine } from '@boottorrent/lab';
@@ -130,4 +131,42 @@ export async function getJsonIn<T>(ns: Netns, url: string): Promise<T> {
     `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(5000) }).then(async (r) => { if (!r.ok) throw new Error(r.status + ' ' + (await r.text())); process.stdout.write(JSON.stringify(await r.json())); })`,
   ]);
   return JSON.parse(stdout) as T;
+}
+
+/**
+ * Waits until no other run (another checkout's test, a second `pnpm test`) uses the engine data
+ * root, then claims it: two engines on one data root corrupt it. The claim is a file holding
+ * our PID; one whose process is gone counts as free. Returns the release function.
+ */
+export async function claimDataRoot(dataRoot: string, waitMs = 60 * 60_000): Promise<() => Promise<void>> {
+  await mkdir(dataRoot, { recursive: true });
+  const file = `${dataRoot}.owner`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (!isAlive(owner)) {
+      await rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${dataRoot} is still in use by pid ${owner} after ${waitMs / 60_000} min`);
+    await sleep(5000);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

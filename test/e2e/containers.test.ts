@@ -22,11 +22,12 @@ import {
   type LabResult,
   type StackContainer,
 } from '@boottorrent/lab';
-import { aria2cDone, LabNetwork, run, shortId, startAria2c, startNatsServer, freePort, waitFor, type Netns } from '@boottorrent/testing';
+import { aria2cDone, freePort, LabNetwork, run, shapeEgress, shortId, startAria2c, startNatsServer, waitFor, type Netns } from '@boottorrent/testing';
 import { repoRoot } from '../system/in-netns.js';
 import {
   BUILDER_IMAGE,
   buildBaseImages,
+  claimDataRoot,
   composeConfig,
   copyImages,
   DOCKER_DATA_ROOT,
@@ -55,6 +56,8 @@ import {
 const timings = new Timings();
 const sizes = new Map<string, number>();
 const PAYLOAD_MIB = 16;
+/** Upload pace of each seeder while the leecher downloads (Mbit/s). */
+const SEED_MBIT = 40;
 let baseImages: Record<'DEBIAN_IMAGE' | 'NODE_IMAGE' | 'NATS_IMAGE', string>;
 
 async function imageSize(engine: DockerEngine, image: string): Promise<number> {
@@ -67,13 +70,16 @@ function mib(bytes: number): string {
 
 describe('containers: images, compose on the lab bridge, extra seeders, swapping a service', { timeout: 85 * 60_000 }, () => {
   let scratch: string;
+  let releaseDataRoot: (() => Promise<void>) | undefined;
 
   before(async () => {
+    releaseDataRoot = await claimDataRoot(DOCKER_DATA_ROOT);
     scratch = await mkdtemp(join(tmpdir(), 'bt-containers-'));
     await timings.time('phase-1 artifacts (build.sh, cached)', () => ensurePhase1(repoRoot, join(repoRoot, '.cache', 'phase1'), () => undefined));
   });
 
   after(async () => {
+    await releaseDataRoot?.();
     await rm(scratch, { recursive: true, force: true });
     const report = [
       'container test, wall clock by phase:',
@@ -118,7 +124,7 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
       // DHCP: three capabilities, nothing else; the others none.
       assert.deepEqual(config.services.dhcp?.cap_drop, ['ALL']);
       assert.deepEqual(config.services.dhcp?.cap_add?.sort(), ['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW']);
-      for (const name of ['config', 'seeder', 'tracker']) {
+      for (const name of ['config', 'seeder', 'tracker', 'image-builder']) {
         assert.deepEqual(config.services[name]?.cap_drop, ['ALL'], name);
         assert.ok(config.services[name]?.security_opt?.includes('no-new-privileges:true'), name);
       }
@@ -143,7 +149,7 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
         stages.add(build);
         assert.match(text, new RegExp(`BT_HEALTH_PORT=${defaultHealthPorts[service]}\\b`), `${service}: its health port`);
         assert.match(text, /^HEALTHCHECK .*healthcheck\.mjs/m, `${service}: HEALTHCHECK`);
-        assert.match(text, /deploy --prod/, `${service}: production dependencies only`);
+        assert.ok(text.includes(`\nRUN sh deploy/docker/deploy.sh @boottorrent/service-${service} /out\n`), `${service}: production dependencies only`);
         if (service === 'image-builder') assert.doesNotMatch(text, /^USER /m);
         else assert.match(text, /^USER boottorrent$/m, `${service} runs unprivileged`);
       }
@@ -187,6 +193,9 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
       for (const image of [...SERVICE_IMAGES.map(serviceImage), BUILDER_IMAGE]) {
         sizes.set(image, await imageSize(engine, image));
       }
+      // Untagged images of earlier runs (replaced layers) would pile up in the kept data root;
+      // this week's stay, as the build cache of the next run.
+      await engine.docker(['image', 'prune', '--force', '--filter', 'until=168h']);
       for (const service of SERVICE_IMAGES) {
         const labels = JSON.parse(await engine.docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', serviceImage(service)])) as Record<string, string>;
         assert.equal(labels['org.opencontainers.image.revision'], 'e2e', `${service} carries the revision label`);
@@ -195,22 +204,32 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
 
     it('service images hold their compiled service and production dependencies, nothing of the build', async () => {
       for (const service of SERVICE_IMAGES) {
+        const app = `/app/services/${service}`;
         const script = [
-          'test -f /app/dist/src/main.js',
-          'test ! -e /app/src && test ! -e /app/test && test ! -e /app/dist/test',
-          'test ! -e /app/node_modules/typescript && test ! -e /app/node_modules/@boottorrent/testing',
+          `test -f ${app}/dist/src/main.js`,
+          `test ! -e ${app}/src && test ! -e ${app}/test && test ! -e ${app}/dist/test`,
+          // No dev dependencies (the compiler, test helpers), no other service, no build tools.
+          "! ls /app/node_modules/.pnpm | grep -q '^typescript@'",
+          'test ! -e /app/packages/testing && test "$(ls /app/services)" = ' + service,
           '! command -v pnpm >/dev/null',
           'id -u',
         ].join(' && ');
         const uid = (await engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', serviceImage(service), '-c', script])).trim();
         assert.equal(uid, service === 'image-builder' ? '0' : '10001', `${service} user`);
       }
-      const dhcp = await engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', serviceImage('dhcp'), '-c', 'ls /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi && /usr/sbin/dnsmasq --version | head -1']);
+      // dnsmasq carries file capabilities: it starts only where compose grants the three (and
+      // only those three are needed: every other capability is dropped).
+      const dhcpCaps = ['--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'NET_BIND_SERVICE'];
+      const dhcp = await engine.docker(['run', '--rm', '--network', 'none', ...dhcpCaps, '--entrypoint', 'sh', serviceImage('dhcp'), '-c', 'ls /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi && /usr/sbin/dnsmasq --version']);
       assert.match(dhcp, /Dnsmasq version 2\.\d+/);
+      await assert.rejects(
+        engine.docker(['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--entrypoint', '/usr/sbin/dnsmasq', serviceImage('dhcp'), '--version']),
+        'without the capabilities the kernel refuses to run dnsmasq',
+      );
       // Each service's own imports resolve in its image (pnpm deploy kept what it needs, the
       // link: override of webrtc-polyfill included).
       for (const [service, module] of [['seeder', 'webtorrent'], ['tracker', 'bittorrent-tracker'], ['image-builder', 'dockerode'], ['config', 'fastify']] as const) {
-        await engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'node', serviceImage(service), '--input-type=module', '-e', `await import('${module}')`]);
+        await engine.docker(['run', '--rm', '--network', 'none', '--workdir', `/app/services/${service}`, '--entrypoint', 'node', serviceImage(service), '--input-type=module', '-e', `await import('${module}')`]);
       }
     });
 
@@ -226,7 +245,8 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
         const healthPort = await freePort();
         await timings.time('phase-1 build via image-builder container', async () => {
           await engine.docker([
-            'run', '--detach', '--name', name, '--network', 'host', '--read-only', '--tmpfs', '/tmp',
+            // As compose.yaml runs it: root without capabilities, read-only root file system.
+            'run', '--detach', '--name', name, '--network', 'host', '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true',
             '--env', `BT_NATS_URL=${nats.url}`, '--env', `BT_HEALTH_PORT=${healthPort}`,
             '--env', `BT_STATE_DIR=${data}`, '--env', `BT_BUILD_CACHE=${cache}`,
             '--env', `BT_BUILDER_IMAGE=${BUILDER_IMAGE}`, '--env', `BT_BUILDER_BASE_IMAGE=${baseImages.DEBIAN_IMAGE}`,
@@ -506,12 +526,18 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
     it('a BitTorrent peer on the boot network downloads the OS from both seeders', async () => {
       const dir = join(work, 'leecher');
       const magnet = `magnet:?xt=urn:btih:${manifest.infoHash}&tr=${encodeURIComponent(manifest.trackers[0] ?? '')}`;
+      // Both seeders at a node NIC's pace (tbf on host2's uplink and on the master's side of the
+      // bridge, which only the master's own traffic passes): at line rate the first seeder aria2c
+      // reaches serves the whole OS in half a second, and the other has nothing left to give.
+      await shapeEgress(host2, 'eth0', SEED_MBIT);
+      await shapeEgress(lab.ns, LAB_BRIDGE, SEED_MBIT);
       const remoteSentBefore = await interfaceBytes(host2, 'eth0', 'tx');
       const receivedBefore = await interfaceBytes(leecherNs, 'eth0', 'rx');
       await timings.time('leecher download from both seeders', async () => {
         // A magnet (no web seeds): every byte comes from peers, i.e. from the two seeders.
         const leecher = startAria2c('aria2c leecher', { torrent: magnet, dir, listenPort: 6991, netns: leecherNs });
         await aria2cDone(leecher, 180_000);
+        process.stdout.write(`${leecher.lines.filter((line) => /CN:\d/.test(line)).slice(-3).join('\n').replace(/^/gm, '    # ')}\n`);
       });
       const fromRemote = (await interfaceBytes(host2, 'eth0', 'tx')) - remoteSentBefore;
       const received = (await interfaceBytes(leecherNs, 'eth0', 'rx')) - receivedBefore;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Netns, run } from '@boottorrent/testing';
@@ -14,7 +14,10 @@ const STOP_GRACE_MS = 45_000;
 export interface DockerEngineOptions {
   /** Images, build cache, containers, volumes. Keep it between runs to reuse built layers. */
   dataRoot: string;
-  /** Socket, pid file and the engine's containerd state. Short: unix socket paths are limited to 107 bytes. */
+  /**
+   * Socket, pid file and the engine's containerd state; this engine's alone (removed when it
+   * stops). Short: unix socket paths are limited to 107 bytes.
+   */
   runDir: string;
   /**
    * Run the engine in this network namespace (a name under /var/run/netns). Containers with
@@ -56,10 +59,7 @@ export class DockerEngine {
     await mkdir(options.runDir, { recursive: true });
     const socket = join(options.runDir, 'docker.sock');
     const pidFile = join(options.runDir, 'dockerd.pid');
-    const stale = await readFile(pidFile, 'utf8').catch(() => null);
-    if (stale !== null && isAlive(Number(stale))) {
-      throw new Error(`a Docker engine (pid ${stale.trim()}) already runs with ${pidFile}; stop it before starting another on the same folders`);
-    }
+    await stopOrphan(options.dataRoot);
     const args = [
       '--iptables=false',
       '--ip6tables=false',
@@ -79,6 +79,7 @@ export class DockerEngine {
       await log.close();
     }
     const engine = new DockerEngine(child, options, socket);
+    await writeFile(recordFile(options.dataRoot), `${JSON.stringify({ dockerdPid: engine.pid, ownerPid: process.pid, runDir: options.runDir } satisfies EngineRecord)}\n`);
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (engine.exited) throw new Error(`dockerd exited while starting:\n${await tail(options.logFile)}`);
@@ -125,14 +126,62 @@ export class DockerEngine {
 
   /** SIGTERM to the PID we started (dockerd stops its containers and containerd), SIGKILL after a grace period. */
   async stop(): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-    await rm(join(this.options.runDir, 'exec'), { recursive: true, force: true }).catch(() => undefined);
+    if (!this.exited) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    await releaseRunDir(this.options.runDir);
+    await rm(recordFile(this.options.dataRoot), { force: true });
   }
+}
+
+/** Who runs an engine on a data root: `<dataRoot>.engine.json`, removed when it stops. */
+interface EngineRecord {
+  dockerdPid: number;
+  /** The process that started it. */
+  ownerPid: number;
+  runDir: string;
+}
+
+function recordFile(dataRoot: string): string {
+  return `${dataRoot}.engine.json`;
+}
+
+/**
+ * Two engines on one data root corrupt it. An engine recorded on this data root whose owner is
+ * alive means the data root is in use: refuse. One whose owner died (a test run killed hard)
+ * is an orphan we started: stop it, by its recorded PID, once /proc confirms it is that dockerd.
+ */
+async function stopOrphan(dataRoot: string): Promise<void> {
+  const text = await readFile(recordFile(dataRoot), 'utf8').catch(() => null);
+  if (text === null) return;
+  const record = JSON.parse(text) as EngineRecord;
+  const cmdline = await readFile(`/proc/${record.dockerdPid}/cmdline`, 'utf8').catch(() => '');
+  const running = cmdline.split('\0').includes(`--data-root=${dataRoot}`);
+  if (running && isAlive(record.ownerPid)) {
+    throw new Error(`the Docker data root ${dataRoot} is in use by an engine (pid ${record.dockerdPid}) of process ${record.ownerPid}`);
+  }
+  if (running) {
+    process.kill(record.dockerdPid, 'SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (isAlive(record.dockerdPid) && Date.now() < deadline) await sleep(250);
+    if (isAlive(record.dockerdPid)) process.kill(record.dockerdPid, 'SIGKILL');
+  }
+  await releaseRunDir(record.runDir);
+  await rm(recordFile(dataRoot), { force: true });
+}
+
+/**
+ * dockerd bind-mounts its network namespace under its exec root and leaves it mounted: that
+ * mount would keep a deleted namespace (the lab's bridge and addresses) alive. Then the run
+ * folder goes: it is one engine's alone (socket, pid file, containerd state).
+ */
+async function releaseRunDir(runDir: string): Promise<void> {
+  for (const mountPoint of await mountsBelow(runDir)) await run('umount', ['--lazy', mountPoint]).catch(() => undefined);
+  await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /** True when a data root holds containers (left by a run that was killed before cleaning up). */
@@ -164,6 +213,16 @@ export async function startCleanEngine(options: DockerEngineOptions): Promise<Do
     }
   }
   return DockerEngine.start(options);
+}
+
+/** Mount points at or below `dir`, deepest first. */
+async function mountsBelow(dir: string): Promise<string[]> {
+  const mountInfo = await readFile('/proc/self/mountinfo', 'utf8');
+  return mountInfo
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
 }
 
 function isAlive(pid: number): boolean {
