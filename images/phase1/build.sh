@@ -100,13 +100,43 @@ recipe_hash() {
     sha256sum | cut -c1-16
 }
 
+# --- Source patches -----------------------------------------------------------------------
+# images/phase1/patches/<Debian source name>-*.patch (e.g. aria2-lan-plain-handshake.patch)
+# are our own changes to a tool built from Debian's source, each file saying why it exists.
+# They are applied with `patch -p1`, in name order, to the unpacked source before configure,
+# and their contents are part of the tool's cache key: editing a patch rebuilds the tool.
+source_patches() {
+  compgen -G "$here/patches/$1-*.patch" | LC_ALL=C sort || true
+}
+
+# Prints a digest of the source's patches, or nothing when it has none (so the cache key of
+# an unpatched tool stays what it was).
+source_patches_digest() {
+  local files
+  files=$(source_patches "$1")
+  [[ -n $files ]] || return 0
+  # shellcheck disable=SC2086
+  cat $files | sha256sum | cut -c1-16
+}
+
+apply_source_patches() {
+  local src=$1 tree=$2 patch_file
+  while IFS= read -r patch_file; do
+    [[ -n $patch_file ]] || continue
+    info "$src: applying patches/$(basename "$patch_file")" >&2
+    patch -d "$tree" -p1 --forward --batch --quiet <"$patch_file" >&2 ||
+      die "$src: patches/$(basename "$patch_file") does not apply to Debian's $src source"
+  done < <(source_patches "$src")
+}
+# --- end of source patches ----------------------------------------------------------------
+
 # Compiles a static tool from Debian's source once per (source version, recipe, compiler)
 # and prints the cached binary's path. $4... are configure arguments.
 build_static_tool() {
   local name=$1 src=$2 version=$3 binary_in_tree=$4 cflags=$5 ldflags=$6
   shift 6
   local key
-  key=$(printf '%s\n' "$version" "$*" "$cflags" "$ldflags" "$(gcc -dumpfullversion)" | sha256sum | cut -c1-12)
+  key=$(printf '%s\n' "$version" "$*" "$cflags" "$ldflags" "$(gcc -dumpfullversion)" $(source_patches_digest "$src") | sha256sum | cut -c1-12)
   local bin=$cache/tools/$name-$version-$key
   if [[ -x $bin ]]; then
     info "$name $version: cached ($(mib "$(size_of "$bin")"))" >&2
@@ -118,6 +148,7 @@ build_static_tool() {
   mkdir -p "$cache/tools" "$cache/logs"
   info "$name $version: fetching Debian source" >&2
   apt_fetch_source "$src" "$version" "$tree"
+  apply_source_patches "$src" "$tree"
   info "$name $version: compiling (log: $log)" >&2
   if ! (cd "$tree" && ./configure "$@" CFLAGS="$cflags" CXXFLAGS="$cflags" LDFLAGS="$ldflags" &&
     make -j"$jobs") >"$log" 2>&1; then
