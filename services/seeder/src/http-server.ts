@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createHttpApp, type Logger } from '@boottorrent/runtime';
 import type { FastifyInstance } from 'fastify';
 import { RangeNotSatisfiable, TorrentGone, UnknownTorrent, UnknownWebSeedFile } from './errors.js';
-import type { OpenedFile } from './os-files.js';
+import { rangeStream, type OpenedFile } from './os-files.js';
 import { parseRange } from './range.js';
 
 /** What the HTTP side needs from the seeder: torrents by info-hash, current or retiring. */
@@ -67,9 +67,9 @@ export function buildHttpApp(catalog: HttpCatalog, logger: Logger): FastifyInsta
       reply.header('accept-ranges', 'bytes').header('content-type', 'application/octet-stream').header('content-length', String(end - start + 1));
       if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.length}`);
       if (request.method === 'HEAD' || end < start) return reply.send();
-      // Positional reads from the torrent's own handle: never loads the file, never moves a
-      // file position other readers depend on.
-      return reply.send(file.handle.createReadStream({ start, end, autoClose: false }));
+      // Positional reads from the torrent's own handle (never loading the file), in a stream
+      // that cannot close that handle when the client hangs up (see rangeStream).
+      return reply.send(rangeStream(file, start, end));
     },
   });
 

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { OsDesired } from '@boottorrent/contracts';
 import type { BtError } from '@boottorrent/runtime';
@@ -77,6 +78,41 @@ export class OpenedOs {
     this.closed = true;
     await Promise.all(this.files.map((file) => file.handle.close().catch(() => undefined)));
   }
+}
+
+/** Bytes per read of rangeStream: one 256 KiB piece, the usual web-seed request. */
+const RANGE_READ_BYTES = 256 * 1024;
+
+/**
+ * Bytes start..end (inclusive) of a file, read with positional reads on the torrent's own
+ * handle. Not fs's createReadStream: a file stream closes its handle when it is destroyed
+ * (whatever autoClose says), and a client hanging up mid-range destroys it, which would close
+ * the handle every other reader of this torrent shares. This stream never owns the handle.
+ */
+export function rangeStream(file: OpenedFile, start: number, end: number, chunkBytes = RANGE_READ_BYTES): Readable & { fullPath?: string } {
+  let position = start;
+  return new Readable({
+    highWaterMark: chunkBytes,
+    read(size) {
+      if (position > end) {
+        this.push(null);
+        return;
+      }
+      const length = Math.min(Math.max(size, chunkBytes), end - position + 1);
+      const buffer = Buffer.allocUnsafe(length);
+      file.handle.read(buffer, 0, length, position).then(
+        ({ bytesRead }) => {
+          if (bytesRead === 0) {
+            this.destroy(new Error(`${file.path} ended at byte ${position}, before ${end + 1}`));
+            return;
+          }
+          position += bytesRead;
+          this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+        },
+        (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
+    },
+  });
 }
 
 /** Resolves `<project>/<os.dir>/<file.path>`, refusing paths that leave the OS folder. */

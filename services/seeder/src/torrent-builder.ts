@@ -2,7 +2,7 @@ import createTorrent, { type NamedStream } from 'create-torrent';
 import parseTorrent from 'parse-torrent';
 import { CreateFailed, FileChanged } from './errors.js';
 import type { InfoCache } from './info-cache.js';
-import type { OpenedOs } from './os-files.js';
+import { rangeStream, type OpenedOs } from './os-files.js';
 import { pieceLengthFor } from './piece-length.js';
 import { canonicalInfo, infoOnlyTorrent, metaFromTorrent, type TorrentMeta } from './torrent-meta.js';
 
@@ -15,9 +15,9 @@ const HASH_READ_BYTES = 1024 * 1024;
  */
 function hashPieces(os: OpenedOs, pieceLength: number, onProgress?: (hashed: number, total: number) => void): Promise<Uint8Array> {
   const streams: NamedStream[] = os.files.map((file) => {
-    // start: 0 makes every read positional: the handle is shared with the chunk store and the
-    // web seed, and must never depend on a file position.
-    const stream = file.handle.createReadStream({ start: 0, autoClose: false, highWaterMark: HASH_READ_BYTES }) as NamedStream;
+    // Positional reads, in a stream that never closes the handle the chunk store and the web
+    // seed share (see rangeStream).
+    const stream = rangeStream(file, 0, file.length - 1, HASH_READ_BYTES) as NamedStream;
     // create-torrent derives names from paths; ours are rebuilt in canonicalInfo, but a prefix
     // keeps its common-folder heuristics from touching the hashing order.
     stream.fullPath = `${os.name}/${file.path}`;

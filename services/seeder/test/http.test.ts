@@ -1,3 +1,5 @@
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,7 +38,7 @@ describe('seeder HTTP: .torrent files and the web seed', () => {
 
   before(async () => {
     project = await tempDir('bt-seeder-http-');
-    await makeOs(project, 'demo', { vmlinuz: 70_000, 'sub/initrd.img': 1000 });
+    await makeOs(project, 'demo', { vmlinuz: 70_000, 'sub/initrd.img': 1000, 'payload.bin': 8 * 1024 * 1024 });
     os = await openOsFiles(project, await osDesired(project, 'demo'));
     kernel = await readFile(join(project, 'oss/demo/vmlinuz'));
     app = buildHttpApp(
@@ -100,6 +102,28 @@ describe('seeder HTTP: .torrent files and the web seed', () => {
     assert.equal(head.statusCode, 200);
     assert.equal(head.headers['content-length'], String(kernel.length));
     assert.equal(head.rawPayload.length, 0);
+  });
+
+  it('keeps serving after a client hangs up mid-range (the shared file handle stays open)', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    // aria2c drops web-seed connections mid-range whenever the swarm serves the piece first.
+    await new Promise<void>((resolve, reject) => {
+      const request = get({ host: '127.0.0.1', port, path: seed('payload.bin'), headers: { range: 'bytes=0-' } }, (response) => {
+        response.once('data', () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.once('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const payload = os.files.find((file) => file.path === 'payload.bin')!;
+    assert.equal(await os.fileChanged(payload, true), false, 'the torrent must not look overwritten');
+    const again = await app.inject({ url: seed('payload.bin'), headers: { range: 'bytes=1048576-1048675' } });
+    assert.equal(again.statusCode, 206);
+    assert.deepEqual(again.rawPayload, (await readFile(join(project, 'oss/demo/payload.bin'))).subarray(1048576, 1048676));
+    assert.equal(changed, 0);
   });
 
   it('answers 416 for a range past the end, 404 for unknown files, and never serves outside the torrent', async () => {
