@@ -43,6 +43,8 @@ interface OsState {
   signature: string;
   seeded: Seeded | null;
   error: { code: string; message: string; retryAt: number } | null;
+  /** The first build finished and its outcome (torrent ready or error) was reported. */
+  settled: boolean;
 }
 
 function signatureOf(os: OsDesired): string {
@@ -100,6 +102,10 @@ export class Seeder {
   readiness(): { ready: boolean; detail: string } {
     if (this.problem) return { ready: false, detail: this.problem };
     if (!this.network || !this.desired) return { ready: false, detail: 'waiting for desired state (network, oses)' };
+    // Not ready before every OS has its torrent (or its error): whoever waits for readiness,
+    // `start`'s summary included, would otherwise see OSes without an info-hash.
+    const unsettled = this.desired.filter((os) => !this.oses.get(os.name)?.settled).length;
+    if (unsettled > 0) return { ready: false, detail: `creating torrents: ${this.desired.length - unsettled} of ${this.desired.length} OS(es) done` };
     const current = [...this.oses.values()];
     const seeding = current.filter((state) => state.seeded).length;
     const failing = current.filter((state) => state.error).length;
@@ -213,7 +219,7 @@ export class Seeder {
     const swarm = this.swarm;
     const endpoint = this.endpoint();
     if (!swarm || !endpoint) return;
-    const state: OsState = this.oses.get(os.name) ?? { desired: os, signature: '', seeded: null, error: null };
+    const state: OsState = this.oses.get(os.name) ?? { desired: os, signature: '', seeded: null, error: null, settled: false };
     this.oses.set(os.name, state);
     state.desired = os;
     state.signature = signatureOf(os);
@@ -233,6 +239,7 @@ export class Seeder {
         // Same bytes (a touch, or the same file copied again): keep what is seeding.
         await opened.close();
         state.error = null;
+        state.settled = true;
         return;
       }
       let seeded = this.byHash.get(meta.infoHash);
@@ -252,6 +259,7 @@ export class Seeder {
       state.seeded = seeded;
       state.error = null;
       await this.options.sink.ready(seeded.ready);
+      state.settled = true;
     } catch (err) {
       await opened?.close();
       this.fail(state, err);
@@ -263,6 +271,7 @@ export class Seeder {
     const message = err instanceof Error ? err.message : String(err);
     const repeated = state.error?.code === code && state.error.message === message;
     state.error = { code, message, retryAt: Date.now() + ERROR_RETRY_MS };
+    state.settled = true;
     if (repeated) return;
     this.options.logger.warn({ os: state.desired.name, code, err }, 'OS cannot be seeded');
     this.options.sink.error({ os: state.desired.name, code, message, seeder: this.options.seeder, at: Date.now() });

@@ -158,3 +158,32 @@ describe('seeder lifecycle: the grace period bounds a stuck node', () => {
     }
   });
 });
+
+describe('seeder readiness', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({
+      prepare: async (project) => {
+        await makeOs(project, 'large', { vmlinuz: 1 * MiB, 'initrd.img': 96 * MiB });
+        return [await osDesired(project, 'large')];
+      },
+    });
+  });
+  after(async () => stack?.close());
+
+  it('is not ready before every OS has its torrent published', async () => {
+    const details: string[] = [];
+    await waitFor(
+      () => {
+        const readiness = stack.running.readiness();
+        details.push(readiness.detail);
+        return readiness.ready;
+      },
+      { timeoutMs: 60_000, intervalMs: 5, what: 'the seeder to be ready' },
+    );
+    const published = await stack.torrents.get('large');
+    assert.ok(published, `ready, yet no torrent in KV (readiness went: ${[...new Set(details)].join(' | ')})`);
+    assert.match(published.infoHash, /^[0-9a-f]{40}$/);
+  });
+});
