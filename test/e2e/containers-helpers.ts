@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DOCKER_COMPOSE, type DockerEngine } from '@boottorrent/lab';
+import { isAlive } from '@boottorrent/runtime';
 import { run, shortId, type Netns } from '@boottorrent/testing';
 import { repoRoot } from '../system/in-netns.js';
 
@@ -158,15 +159,5 @@ export async function claimDataRoot(dataRoot: string, waitMs = 60 * 60_000): Pro
     }
     if (Date.now() > deadline) throw new Error(`${dataRoot} is still in use by pid ${owner} after ${waitMs / 60_000} min`);
     await sleep(5000);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

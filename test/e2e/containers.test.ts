@@ -24,6 +24,7 @@ import {
 } from '@boottorrent/lab';
 import { aria2cDone, freePort, LabNetwork, run, shapeEgress, shortId, startAria2c, startNatsServer, waitFor, type Netns } from '@boottorrent/testing';
 import { repoRoot } from '../system/in-netns.js';
+import { e2eLabOptions } from './lab-options.js';
 import {
   BUILDER_IMAGE,
   buildBaseImages,
@@ -292,31 +293,22 @@ describe('containers: images, compose on the lab bridge, extra seeders, swapping
       workDir = await mkdtemp(join(tmpdir(), 'bt-e2e-compose-'));
       const started = Date.now();
       result = await timings.time('compose up + 2-node boot (total)', () =>
-        runLab({
-          repoRoot,
-          nodes: 2,
-          firmware: 'bios',
-          dhcp: 'full',
-          payloadMib: PAYLOAD_MIB,
-          brokenNodes: 0,
-          keep: false,
-          memoryMib: 640,
-          timeoutS: 600,
-          workDir,
-          json: false,
-          live: false,
-          signal: new AbortController().signal,
-          print: (text) => void process.stdout.write(text.replace(/^/gm, '    # ')),
-          master: composeMaster({
-            projectName: `btlab${shortId(6)}`,
-            env: { ...baseImages, NATS_LISTEN: LAB_MASTER_ADDRESS, BT_NATS_URL: `nats://${LAB_MASTER_ADDRESS}:4222` },
-            startEngine: (netns, dir) => startCleanEngine({ dataRoot: DOCKER_DATA_ROOT, runDir: engineRunDir('lab'), netns, logFile: join(dir, 'dockerd.log') }),
-            onUp: async (stack) => {
-              upSeconds = (Date.now() - started) / 1000;
-              atUp = await stack.containers();
-            },
+        runLab(
+          e2eLabOptions({
+            nodes: 2,
+            payloadMib: PAYLOAD_MIB,
+            workDir,
+            master: composeMaster({
+              projectName: `btlab${shortId(6)}`,
+              env: { ...baseImages, NATS_LISTEN: LAB_MASTER_ADDRESS, BT_NATS_URL: `nats://${LAB_MASTER_ADDRESS}:4222` },
+              startEngine: (netns, dir) => startCleanEngine({ dataRoot: DOCKER_DATA_ROOT, runDir: engineRunDir('lab'), netns, logFile: join(dir, 'dockerd.log') }),
+              onUp: async (stack) => {
+                upSeconds = (Date.now() - started) / 1000;
+                atUp = await stack.containers();
+              },
+            }),
           }),
-        }),
+        ),
       );
       timings.rows.push({ what: '  of which engine start + compose up', seconds: upSeconds });
       timings.rows.push({ what: '  of which 2-node boot (first power-on to last booted)', seconds: result.totalSeconds ?? -1 });

@@ -4,29 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_BANNER, LAB_MASTER_ADDRESS, runLab, type LabOptions, type LabResult } from '@boottorrent/lab';
-import { repoRoot } from '../system/in-netns.js';
+import { e2eLabOptions } from './lab-options.js';
 
 /** Small enough for 2 cores under emulation, big enough that the swarm moves real bytes. */
 const PAYLOAD_MIB = 32;
-const LAB_TIMEOUT_S = 600;
-
 function labOptions(overrides: Partial<LabOptions> & { workDir: string }): LabOptions {
-  return {
-    repoRoot,
-    nodes: 3,
-    firmware: 'bios',
-    dhcp: 'full',
-    payloadMib: PAYLOAD_MIB,
-    brokenNodes: 0,
-    keep: false,
-    memoryMib: 640,
-    timeoutS: LAB_TIMEOUT_S,
-    json: false,
-    live: false,
-    signal: new AbortController().signal,
-    print: (text) => void process.stdout.write(text.replace(/^/gm, '    # ')),
-    ...overrides,
-  };
+  return e2eLabOptions({ payloadMib: PAYLOAD_MIB, ...overrides });
 }
 
 async function consoleOf(result: LabResult, name: string): Promise<string> {

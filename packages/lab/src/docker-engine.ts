@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '@boottorrent/runtime';
 import { Netns, run } from '@boottorrent/testing';
 
 /** Debian's engine and client (docker.io 20.10, API 1.41); a newer client elsewhere on PATH may not speak to it. */
@@ -223,16 +224,6 @@ async function mountsBelow(dir: string): Promise<string[]> {
     .map((line) => line.split(' ')[4] ?? '')
     .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function tail(file: string, lines = 25): Promise<string> {
