@@ -118,6 +118,12 @@ export const ClientPolicy = z.object({
   logLevel: Phase1LogLevel,
   /** TCP port phase-1's aria2c listens on for peers. */
   listenPort: z.number().int().min(1).max(65535),
+  /**
+   * Seconds without a new piece from the swarm before a node also downloads from the web
+   * seed; 0 uses it from the start. Every web-seed byte comes from the master, so in a
+   * healthy swarm it only duplicates what peers would have sent.
+   */
+  webSeedAfterSeconds: z.number().int().nonnegative(),
 });
 export type ClientPolicy = z.infer<typeof ClientPolicy>;
 

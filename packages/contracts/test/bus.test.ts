@@ -139,7 +139,7 @@ describe('contracts against a real nats-server', () => {
       menu: { timeout: 5, defaultOs: 'debian', entries: ['debian'] },
       unknownNodes: 'menu',
       linger: { untilSwarmDone: true, minSeconds: 0, maxSeconds: 60, maxRatio: 0 },
-      client: { peerExchange: true, localPeerDiscovery: false, logLevel: 'notice', listenPort: 6881 },
+      client: { peerExchange: true, localPeerDiscovery: false, logLevel: 'notice', listenPort: 6881, webSeedAfterSeconds: 15 },
     };
     await kv.put('policy', policy);
     assert.deepEqual(await kv.get('policy'), policy);
@@ -166,7 +166,7 @@ describe('contracts against a real nats-server', () => {
       menu: { timeout: 1, defaultOs: null, entries: [] },
       unknownNodes: 'menu',
       linger: { untilSwarmDone: false, minSeconds: 0, maxSeconds: 0, maxRatio: 0 },
-      client: { peerExchange: true, localPeerDiscovery: false, logLevel: 'notice', listenPort: 6881 },
+      client: { peerExchange: true, localPeerDiscovery: false, logLevel: 'notice', listenPort: 6881, webSeedAfterSeconds: 15 },
     };
     const seen: string[] = [];
     const stop = await kv.watch((change) => void seen.push(change.key), ['policy', 'nodes']);

@@ -85,6 +85,7 @@ export function toDesiredState(project: LoadedProject): DesiredState {
         localPeerDiscovery: config.phase1.local_peer_discovery,
         logLevel: config.phase1.log_level,
         listenPort: config.phase1.listen_port,
+        webSeedAfterSeconds: config.phase1.web_seed_after,
       },
     },
   };

@@ -14,6 +14,8 @@ export const DEFAULT_ANNOUNCE_INTERVAL = 5;
 export const DEFAULT_SEEDER_PEER_PORT = 6881;
 export const DEFAULT_SEEDER_HTTP_PORT = 8081;
 export const DEFAULT_PHASE1_LISTEN_PORT = 6881;
+/** Seconds a node waits for the swarm before it also pulls from the web seed (see the template). */
+export const DEFAULT_WEB_SEED_AFTER_SECONDS = 15;
 export const DEFAULT_LINGER_MAX_SECONDS = 120;
 export const DEFAULT_LINGER_MAX_RATIO = 0;
 
@@ -91,6 +93,7 @@ export const ProjectFileV1 = z.object({
       local_peer_discovery: YamlBool.default(false),
       log_level: z.enum(['debug', 'info', 'notice', 'warn', 'error']).default('notice'),
       listen_port: Port.default(DEFAULT_PHASE1_LISTEN_PORT),
+      web_seed_after: z.number().int().nonnegative().max(3600).default(DEFAULT_WEB_SEED_AFTER_SECONDS),
     })
     .prefault({}),
 });

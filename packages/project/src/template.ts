@@ -141,6 +141,10 @@ export function renderProjectFile(config: ProjectConfig, options: { header?: str
     `  log_level: ${config.phase1.log_level}`,
     '  # TCP port each node listens on for peers.',
     `  listen_port: ${config.phase1.listen_port}`,
+    '  # Seconds without a new piece from the swarm before a node also downloads from the',
+    '  # seeder\'s web seed (when seeder.web_seed is on). The web seed is the fallback: used from',
+    '  # the start (0) it makes every node pull from the master, which the swarm exists to avoid.',
+    `  web_seed_after: ${config.phase1.web_seed_after}`,
     '',
   ];
   return lines.join('\n');

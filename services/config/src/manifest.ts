@@ -84,6 +84,7 @@ export function manifestEnv(manifest: OsManifest): Record<string, ShellValue> {
     BT_LPD: manifest.client.localPeerDiscovery,
     BT_LOG_LEVEL: manifest.client.logLevel,
     BT_LISTEN_PORT: manifest.client.listenPort,
+    BT_WEBSEED_AFTER: manifest.client.webSeedAfterSeconds,
     BT_API: manifest.apiUrl,
   };
 }

@@ -73,7 +73,7 @@ describe('buildManifest', () => {
     assert.deepEqual(Object.keys(manifestEnv(result.manifest)), [
       'BT_OS', 'BT_DISPNAME', 'BT_INFOHASH', 'BT_TORRENT_URL', 'BT_TRACKERS', 'BT_WEBSEEDS', 'BT_NAME', 'BT_FILE_COUNT', 'BT_LENGTH',
       'BT_PIECE_LENGTH', 'BT_KERNEL', 'BT_INITRD', 'BT_CMDLINE', 'BT_LINGER_UNTIL_DONE', 'BT_LINGER_MIN', 'BT_LINGER_MAX',
-      'BT_LINGER_RATIO', 'BT_PEX', 'BT_LPD', 'BT_LOG_LEVEL', 'BT_LISTEN_PORT', 'BT_API',
+      'BT_LINGER_RATIO', 'BT_PEX', 'BT_LPD', 'BT_LOG_LEVEL', 'BT_LISTEN_PORT', 'BT_WEBSEED_AFTER', 'BT_API',
     ]);
     const values = sourced(toShellEnv(manifestEnv(result.manifest)), ['BT_FILE_COUNT', 'BT_LENGTH', 'BT_INITRD', 'BT_PEX', 'BT_LPD']);
     assert.deepEqual(values, ['2', '12288', 'initrd.img', '1', '0']);

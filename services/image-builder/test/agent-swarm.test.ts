@@ -27,9 +27,13 @@ const macs = {
   corrupt: '52:54:00:83:00:0f',
   refused: '52:54:00:83:00:10',
   menu: '52:54:00:83:00:11',
+  webSeed: '52:54:00:83:00:12',
 };
 
 const cmdline = (mac: string, os: string, api = API_URL) => `BOOT_IMAGE=/phase1/kernel console=ttyS0 bt.api=${api} bt.os=${os} bt.node=${mac}`;
+
+/** phase1.web_seed_after of the lab's project: short, so the fallback test takes seconds. */
+const WEB_SEED_AFTER_S = 4;
 
 /** Fast failure settings, so each failure path takes seconds. */
 const quick = { BT_BACKOFF_MAX: '1', BT_API_ATTEMPTS: '2', BT_HTTP_TIMEOUT: '3' };
@@ -69,6 +73,7 @@ describe('phase-1 agent against the real master services', { timeout: 600_000 },
       p1root,
       oses: { demo: demoDir, spare: demoDir },
       linger: { until_swarm_done: true, min_seconds: 1, max_seconds: 90, max_ratio: 0 },
+      webSeedAfter: WEB_SEED_AFTER_S,
     });
     process.stderr.write(`# images ready in ${built - started} ms, master services in ${Date.now() - built} ms\n`);
   });
@@ -128,6 +133,42 @@ describe('phase-1 agent against the real master services', { timeout: 600_000 },
     assert.ok(firstKexec.at - firstSeeding.at >= 3, `the first node seeded for ${(firstKexec.at - firstSeeding.at).toFixed(1)} s`);
     assert.match(String(firstKexec.body.message), /the tracker reports no leechers/);
     assert.ok(lateReports.some((report) => Number(report.body.peers) >= 2), 'the late node had the seeder and the first node as peers');
+  });
+
+  it('keeps the web seed aside while the swarm is silent for less than web_seed_after, then completes from it', async () => {
+    const mac = macs.webSeed;
+    const manifest = await lab.manifestEnv('spare');
+    // A frozen tracker: aria2c learns of no peer, so only the web seed can deliver.
+    lab.signalService('tracker', 'SIGSTOP');
+    let agent: AgentRun | undefined;
+    try {
+      agent = await lab.runAgent(await lab.node(mac), { mac, cmdline: cmdline(mac, 'spare') });
+      await agent.proc.waitForLine(/web seed: \d+ URI\(s\) set aside/, 60_000);
+      await agent.proc.waitForLine(/no new piece from the swarm for 4 s: downloading from the web seed too/, 60_000);
+      const fallbackReport = (report: { body: Record<string, unknown> }) => String(report.body.message ?? '').includes('web seed in use');
+      const reports = await waitFor(async () => ((await agent!.reports()).some(fallbackReport) ? agent!.reports() : undefined), {
+        timeoutMs: 10_000,
+        what: 'the fallback report',
+      });
+      const fallbackAt = reports.findIndex(fallbackReport);
+      const beforeFallback = reports.slice(0, fallbackAt).filter((report) => report.body.state === 'downloading');
+      assert.ok(beforeFallback.length >= 2, 'reports while the web seed was aside');
+      assert.ok(
+        beforeFallback.every((report) => Number(report.body.bytesDone ?? 0) === 0),
+        `nothing arrived before the fallback (bytes: ${beforeFallback.map((report) => String(report.body.bytesDone)).join(' ')})`,
+      );
+      await waitForReport(agent, 'seeding', 60_000);
+    } finally {
+      lab.signalService('tracker', 'SIGCONT');
+    }
+    assert.equal(await exitOf(agent, 120_000), 'SIGKILL');
+    const dir = join(agent.dataDir, manifest.BT_INFOHASH ?? '', 'spare');
+    for (const file of ['vmlinuz', 'initrd', 'payload.bin']) {
+      assert.equal(await sha256File(join(dir, file)), await sha256File(join(demoDir, file)), `${file} arrived intact from the web seed`);
+    }
+    const record = await lab.nodeRecord(mac);
+    assert.ok(record?.history.some((step) => step.state === 'downloading'));
+    assert.equal(record?.state, 'kexec');
   });
 
   it('with bt.menu=1 and no bt.os, shows the boot menu and boots its default when nobody answers', async () => {

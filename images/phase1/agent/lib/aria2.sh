@@ -31,7 +31,7 @@ aria2_start() {
   done
   # aria2c logs at info level into a pipe; awk keeps only what the agent needs (pieces that
   # failed their hash check, warnings and errors), so no log grows in RAM while seeding.
-  rm -f "$fifo" "$RUN_DIR/aria2.badpieces"
+  rm -f "$fifo" "$RUN_DIR/aria2.badpieces" "$RUN_DIR/webseeds"
   : >"$RUN_DIR/aria2.errors"
   mkfifo "$fifo"
   awk -v bad="$RUN_DIR/aria2.badpieces" -v errs="$RUN_DIR/aria2.errors" '
@@ -41,7 +41,9 @@ aria2_start() {
   AWK_PID=$!
 
   # Trackers: the manifest's list replaces the torrent's (the boot API is authoritative).
-  # Web seeds come from the torrent's url-list. No DHT: every peer is on the boot LAN.
+  # Web seeds come from the torrent's url-list; unless they are to be used from the start,
+  # aria2c starts paused so that they can be withheld before it opens any connection.
+  # No DHT: every peer is on the boot LAN.
   set -- --gid="$ARIA2_GID" --dir="$dir" \
     --enable-rpc=true --rpc-listen-all=false --rpc-listen-port="$RPC_PORT" --rpc-secret="$ARIA2_SECRET" \
     --enable-dht=false --enable-dht6=false \
@@ -56,6 +58,7 @@ aria2_start() {
     --log="$fifo" --log-level=info \
     --stop-with-process=$$
   [ -n "$BT_TRACKERS" ] && set -- "$@" --bt-exclude-tracker='*' --bt-tracker="$BT_TRACKERS"
+  [ "$BT_WEBSEED_AFTER" -gt 0 ] && set -- "$@" --pause=true
   # Every piece is checked against the torrent's SHA-1 as it arrives. Files left by an
   # earlier attempt are checked too before they count (on a fresh start there is nothing to
   # check, and aria2c would log the empty files as a "Checksum error").
@@ -65,7 +68,14 @@ aria2_start() {
   ARIA2_PID=$!
   i=0
   while [ "$i" -lt 50 ]; do
-    aria2_rpc getVersion >/dev/null && return 0
+    if aria2_rpc getVersion >/dev/null; then
+      [ "$BT_WEBSEED_AFTER" -gt 0 ] || return 0
+      aria2_withhold_webseeds
+      aria2_rpc unpause "\"$ARIA2_GID\"" >/dev/null && return 0
+      ARIA2_ERROR="aria2c did not resume after the web seeds were set aside"
+      aria2_stop
+      return 1
+    fi
     kill -0 "$ARIA2_PID" 2>/dev/null || break
     sleep 0.2
     i=$((i + 1))
@@ -73,6 +83,36 @@ aria2_start() {
   ARIA2_ERROR="aria2c did not start: $(tail -n1 "$RUN_DIR/aria2.errors" 2>/dev/null)"
   aria2_stop
   return 1
+}
+
+# The web seed is the fallback, not a source like any other: every byte from it comes from the
+# master, which is what the swarm is there to spare. So the torrent's web-seed URIs are taken
+# out of the paused download and kept in $RUN_DIR/webseeds ("INDEX URI" lines, the URI as
+# aria2 escaped it in JSON) until aria2_use_webseeds puts them back.
+aria2_withhold_webseeds() {
+  local list=$RUN_DIR/webseeds idx rec uri n=0
+  : >"$list"
+  # (The answer has no final newline, and read would drop its last line.)
+  { aria2_rpc getFiles "\"$ARIA2_GID\""; echo; } | sed 's/"index":"/\n&/g' | sed -n 's/^"index":"\([0-9]*\)"/\1 /p' |
+    while read -r idx rec; do
+      printf '%s\n' "$rec" | grep -oE '"uri":"([^"\\]|\\.)*"' | sed -e 's/^"uri":"//' -e 's/"$//' -e "s/^/$idx /"
+    done >"$list"
+  while read -r idx uri; do
+    aria2_rpc changeUri "\"$ARIA2_GID\",$idx,[\"$uri\"],[]" >/dev/null && n=$((n + 1))
+  done <"$list"
+  [ "$n" -gt 0 ] && log "web seed: $n URI(s) set aside; used only if the swarm sends nothing for $BT_WEBSEED_AFTER s"
+}
+
+# Returns 0 when web seeds are set aside (and may still be used).
+aria2_webseeds_withheld() { [ -s "$RUN_DIR/webseeds" ]; }
+
+# Gives the withheld web seeds back to the running download.
+aria2_use_webseeds() {
+  local idx uri
+  while read -r idx uri; do
+    aria2_rpc changeUri "\"$ARIA2_GID\",$idx,[],[\"$uri\"]" >/dev/null
+  done <"$RUN_DIR/webseeds"
+  : >"$RUN_DIR/webseeds"
 }
 
 # Sets A_<key> from aria2.tellStatus. Only keys whose values are plain words are taken, so

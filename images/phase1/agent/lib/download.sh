@@ -53,6 +53,13 @@ download_os() {
       aria2_stop
       return 1
     fi
+    if aria2_webseeds_withheld && [ $((t - last_change)) -ge "$BT_WEBSEED_AFTER" ]; then
+      log "no new piece from the swarm for $BT_WEBSEED_AFTER s: downloading from the web seed too"
+      aria2_use_webseeds
+      report downloading "no new piece from the swarm for $BT_WEBSEED_AFTER s: web seed in use"
+      # The stall clock restarts: the web seed gets its own full window.
+      last_change=$t
+    fi
     if [ $((t - last_change)) -ge "$STALL_SECONDS" ]; then
       bad=$(cat "$RUN_DIR/aria2.badpieces" 2>/dev/null)
       if is_uint "$bad" && [ "$bad" -gt 0 ]; then

@@ -49,7 +49,7 @@ fetch_manifest() {
 # emptied (so nothing from an earlier attempt survives, and a missing value is caught).
 manifest_defaults() {
   BT_LINGER_UNTIL_DONE=1 BT_LINGER_MIN=0 BT_LINGER_MAX=300 BT_LINGER_RATIO=0
-  BT_PEX=1 BT_LPD=0 BT_LOG_LEVEL=notice BT_LISTEN_PORT=6881 BT_TRACKERS= BT_WEBSEEDS= BT_INITRD=
+  BT_PEX=1 BT_LPD=0 BT_LOG_LEVEL=notice BT_LISTEN_PORT=6881 BT_WEBSEED_AFTER=15 BT_TRACKERS= BT_WEBSEEDS= BT_INITRD=
   BT_OS= BT_INFOHASH= BT_TORRENT_URL= BT_NAME= BT_KERNEL= BT_CMDLINE= BT_LENGTH= BT_API= BT_FILE_COUNT=
 }
 
@@ -78,6 +78,7 @@ manifest_check() {
   done
   is_uint "$BT_LINGER_MIN" || manifest_invalid "BT_LINGER_MIN '$BT_LINGER_MIN' is not a number of seconds"
   is_uint "$BT_LINGER_MAX" || manifest_invalid "BT_LINGER_MAX '$BT_LINGER_MAX' is not a number of seconds"
+  is_uint "$BT_WEBSEED_AFTER" || manifest_invalid "BT_WEBSEED_AFTER '$BT_WEBSEED_AFTER' is not a number of seconds"
   case $BT_LINGER_RATIO in '' | *[!0-9.]* | *.*.*) manifest_invalid "BT_LINGER_RATIO '$BT_LINGER_RATIO' is not a number" ;; esac
   is_uint "$BT_LISTEN_PORT" && [ "$BT_LISTEN_PORT" -ge 1 ] && [ "$BT_LISTEN_PORT" -le 65535 ] ||
     manifest_invalid "BT_LISTEN_PORT '$BT_LISTEN_PORT' is not a TCP port"

@@ -67,7 +67,7 @@ export class AgentLab {
   ) {}
 
   /** Creates the lab: namespace + bridge, project folder with `oses`, NATS and the services. */
-  static async start(options: { p1root: string; oses: Record<string, string>; linger: LingerSettings }): Promise<AgentLab> {
+  static async start(options: { p1root: string; oses: Record<string, string>; linger: LingerSettings; webSeedAfter?: number }): Promise<AgentLab> {
     const workDir = await mkdtemp(join(tmpdir(), 'bt-agent-lab-'));
     await chmod(workDir, 0o755);
     const ns = await Netns.create('btag');
@@ -78,7 +78,7 @@ export class AgentLab {
       await ns.exec('ip', ['link', 'set', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
       await ns.exec('ip', ['addr', 'add', `${MASTER}/24`, 'dev', BRIDGE]);
       await ns.exec('ip', ['link', 'set', BRIDGE, 'up']);
-      await lab.writeProject(options.oses, options.linger);
+      await lab.writeProject(options.oses, options.linger, options.webSeedAfter);
       await lab.startServices(Object.keys(options.oses));
     } catch (err) {
       await lab.dispose();
@@ -87,9 +87,10 @@ export class AgentLab {
     return lab;
   }
 
-  private async writeProject(oses: Record<string, string>, linger: LingerSettings): Promise<void> {
+  private async writeProject(oses: Record<string, string>, linger: LingerSettings, webSeedAfter?: number): Promise<void> {
     const base = defaultProjectFile({ address: MASTER, interface: BRIDGE });
-    const project = { ...base, dhcp: { ...base.dhcp, mode: 'off' as const }, linger };
+    const phase1 = { ...base.phase1, web_seed_after: webSeedAfter ?? base.phase1.web_seed_after };
+    const project = { ...base, dhcp: { ...base.dhcp, mode: 'off' as const }, linger, phase1 };
     await mkdir(join(this.projectDir, 'oss'), { recursive: true });
     await writeFile(join(this.projectDir, 'Boottorrent.yaml'), renderProjectFile(project));
     for (const [name, source] of Object.entries(oses)) {
