@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { ORIGINAL_V0_FILE } from '@boottorrent/testing';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
@@ -13,29 +14,6 @@ function boottorrent(args: string[], cwd?: string) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const ORIGINAL = `boottorrent:
-    version: 0
-    timeout: 30
-    default_os: testos
-    seed_time: 30
-    host_ip: 192.168.1.1
-
-dnsmasq:
-    enable_dhcp: True
-    interface: eth0
-    bind_interfaces: True
-    dhcp_range: "192.168.1.50,192.168.1.150,12h"
-    enable_tftp: True
-
-opentracker:
-    enable: True
-    port: 10001
-
-aria2:
-    bt_enable_lpd: False
-    enable_peer_exchange: True
-    console_log_level: error
-`;
 
 async function addTestOs(project: string, name = 'testos', dispname = 'TestOS'): Promise<void> {
   await mkdir(join(project, 'oss', name), { recursive: true });
@@ -108,7 +86,7 @@ describe('boottorrent CLI', () => {
   it('loads an original-format project, and migrate writes a version-1 file that also passes', async () => {
     const project = join(work, 'original');
     await mkdir(project);
-    await writeFile(join(project, 'Boottorrent.yaml'), ORIGINAL);
+    await writeFile(join(project, 'Boottorrent.yaml'), ORIGINAL_V0_FILE);
     await addTestOs(project);
     const before = boottorrent(['check'], project);
     assert.equal(before.code, 0, before.stderr);
@@ -116,7 +94,7 @@ describe('boottorrent CLI', () => {
 
     const migrated = boottorrent(['migrate'], project);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.equal(await readFile(join(project, 'Boottorrent.yaml.v0'), 'utf8'), ORIGINAL, 'the original is kept');
+    assert.equal(await readFile(join(project, 'Boottorrent.yaml.v0'), 'utf8'), ORIGINAL_V0_FILE, 'the original is kept');
     const yaml = await readFile(join(project, 'Boottorrent.yaml'), 'utf8');
     assert.match(yaml, /^version: 1$/m);
     assert.match(yaml, /port: 10001/);

@@ -6,3 +6,4 @@ export * from './netns.js';
 export * from './dhcp-packet.js';
 export * from './pxe-client.js';
 export * from './aria2c.js';
+export * from './original-project.js';
