@@ -116,7 +116,7 @@ export function renderProjectFile(config: ProjectConfig, options: { header?: str
     '  # HTTP port for .torrent files and the web seed.',
     `  http_port: ${config.seeder.http_port}`,
     '  # Also serve the OS files over HTTP as a BEP 19 web seed, so a node with no peers still',
-    '  # finishes.',
+    '  # finishes (phase-1 turns to it after phase1.web_seed_after seconds without a new piece).',
     `  web_seed: ${scalar(config.seeder.web_seed)}`,
     '',
     '# After downloading, a node keeps seeding before it boots the OS, so that nodes still',
