@@ -61,7 +61,8 @@ describe('seeder -> aria2c interop on loopback', () => {
     assert.deepEqual(ready.announce, network.tracker.announceUrls);
     assert.deepEqual(ready.webSeeds, []);
     assert.equal(ready.torrentUrl, `http://127.0.0.1:${network.seeder.httpPort}/torrents/${ready.infoHash}.torrent`);
-    assert.ok(stack.seen.ready.some((event) => event.infoHash === ready.infoHash), 'torrent ready event');
+    // The event follows the KV write on the bus: it may land a moment after KV is read.
+    await waitFor(() => stack.seen.ready.some((event) => event.infoHash === ready.infoHash), { timeoutMs: 5_000, what: 'the torrent ready event' });
     const parsed = await parseTorrent(await readFile(await fetchTorrent(ready, 'demo.torrent')));
     assert.equal(parsed.infoHash, ready.infoHash);
     assert.deepEqual(parsed.announce, network.tracker.announceUrls);

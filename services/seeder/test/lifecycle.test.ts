@@ -77,7 +77,7 @@ describe('seeder lifecycle: errors, re-seed on change, retirement', () => {
       await stack.setOses([await osDesired(project, 'alpha'), await osDesired(project, 'beta'), await osDesired(project, 'broken')]);
       const fresh = await stack.readyOf('alpha', old.infoHash);
       assert.notEqual(fresh.infoHash, old.infoHash);
-      assert.ok(stack.seen.ready.some((r) => r.infoHash === fresh.infoHash));
+      await waitFor(() => stack.seen.ready.some((r) => r.infoHash === fresh.infoHash), { timeoutMs: 5_000, what: 'the torrent ready event of the new files' });
 
       const states = stack.running.seeder.torrents();
       assert.ok(states.some((t) => t.infoHash === old.infoHash && t.retiring), 'old torrent still seeding, retiring');
