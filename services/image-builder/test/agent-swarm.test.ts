@@ -110,9 +110,13 @@ describe('phase-1 agent against the real master services', { timeout: 600_000 },
       assert.equal(last?.bytesTotal, Number(manifest.BT_LENGTH));
       assert.equal(last?.infoHash, manifest.BT_INFOHASH);
       for (const key of ['downloadRate', 'uploadRate', 'uploaded', 'peers', 'seeders']) assert.equal(typeof last?.[key], 'number', key);
-      // Every second or two, from the first report to kexec.
+      // Every second or two, from the first report to kexec. The bound leaves room for a busy
+      // 2-core machine; each node's run lasts longer than it, so reporting only on state
+      // changes would still fail.
       const gaps = reports.slice(1).map((report, i) => report.at - (reports[i]?.at ?? 0));
-      assert.ok(Math.max(...gaps) <= 2.5, `reports at most 2.5 s apart (gaps: ${gaps.map((gap) => gap.toFixed(2)).join(' ')})`);
+      const span = (reports.at(-1)?.at ?? 0) - (reports[0]?.at ?? 0);
+      assert.ok(span > 5, `reports over ${span.toFixed(1)} s`);
+      assert.ok(Math.max(...gaps) <= 4, `reports at most 4 s apart (gaps: ${gaps.map((gap) => gap.toFixed(2)).join(' ')})`);
       const record = await lab.nodeRecord(agent.mac);
       assert.equal(record?.state, 'kexec');
       assert.equal(record?.os, 'demo');
